@@ -1,0 +1,128 @@
+// Every environment variable the web app reads, validated once with zod.
+// A bad value stops start-up with one clear line per problem; defaults keep
+// a fresh checkout runnable (`pnpm --filter @graft/web dev`) with no .env.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+const GIB = 1024 ** 3;
+const DEV_SECRET = "graft-dev-secret-do-not-use-in-production";
+
+/** The pnpm workspace root (where data/ and .env live), found from the working directory. */
+export function findRepoRoot(start = process.cwd()): string {
+  let dir = path.resolve(start);
+  while (!existsSync(path.join(dir, "pnpm-workspace.yaml"))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve(start);
+    dir = parent;
+  }
+  return dir;
+}
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .optional();
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .refine((v) => v.startsWith("file:") || v.startsWith("libsql:"), "must be a file: (SQLite) or libsql: URL")
+    .optional(),
+  GRAFT_DATA_DIR: optionalString,
+  GRAFT_BLOB_DIR: optionalString,
+  GRAFT_MODELS_DIR: optionalString,
+  GRAFT_MAX_UPLOAD_BYTES: z.coerce
+    .number({ error: "must be a number of bytes" })
+    .int("must be a whole number of bytes")
+    .positive("must be positive")
+    .default(2 * GIB),
+  NEXTAUTH_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, "must be at least 16 characters"),
+  NEXTAUTH_URL: optionalString.refine((v) => v === undefined || URL.canParse(v), "must be an absolute URL"),
+  GITHUB_ID: optionalString,
+  GITHUB_SECRET: optionalString,
+});
+
+export interface Env {
+  nodeEnv: "development" | "production" | "test";
+  repoRoot: string;
+  databaseUrl: string;
+  dataDir: string;
+  blobDir: string;
+  modelsDir: string | undefined;
+  maxUploadBytes: number;
+  nextAuthSecret: string;
+  nextAuthUrl: string | undefined;
+  github: { clientId: string; clientSecret: string } | null;
+}
+
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "EnvError";
+  }
+}
+
+/** Pure parser (exported for tests): environment record in, typed config or EnvError out. */
+export function parseEnv(source: Record<string, string | undefined>, repoRoot = findRepoRoot()): { env: Env; warnings: string[] } {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => {
+      const name = i.path.join(".") || "environment";
+      const value = source[name];
+      const shown = value === undefined ? "" : name.includes("SECRET") ? " (value hidden)" : ` (got ${JSON.stringify(value)})`;
+      return `${name}: ${i.message}${shown}`;
+    });
+    throw new EnvError(problems);
+  }
+  const v = result.data;
+  const warnings: string[] = [];
+  const problems: string[] = [];
+
+  let secret = v.NEXTAUTH_SECRET;
+  if (!secret) {
+    if (v.NODE_ENV === "production") problems.push("NEXTAUTH_SECRET: required in production (generate one with `openssl rand -base64 32`)");
+    else warnings.push("NEXTAUTH_SECRET is not set; using an insecure development secret");
+    secret = DEV_SECRET;
+  }
+  if ((v.GITHUB_ID === undefined) !== (v.GITHUB_SECRET === undefined)) {
+    warnings.push("GITHUB_ID and GITHUB_SECRET must both be set to enable GitHub sign-in; it stays off");
+  }
+  if (problems.length) throw new EnvError(problems);
+
+  const dataDir = path.resolve(repoRoot, v.GRAFT_DATA_DIR ?? "data");
+  return {
+    warnings,
+    env: {
+      nodeEnv: v.NODE_ENV,
+      repoRoot,
+      databaseUrl: v.DATABASE_URL ?? `file:${path.join(repoRoot, "data", "graft.db")}`,
+      dataDir,
+      blobDir: path.resolve(repoRoot, v.GRAFT_BLOB_DIR ?? path.join(dataDir, "blobs")),
+      modelsDir: v.GRAFT_MODELS_DIR ? path.resolve(repoRoot, v.GRAFT_MODELS_DIR) : undefined,
+      maxUploadBytes: v.GRAFT_MAX_UPLOAD_BYTES,
+      nextAuthSecret: secret,
+      nextAuthUrl: v.NEXTAUTH_URL,
+      github: v.GITHUB_ID && v.GITHUB_SECRET ? { clientId: v.GITHUB_ID, clientSecret: v.GITHUB_SECRET } : null,
+    },
+  };
+}
+
+let cached: Env | undefined;
+
+/**
+ * The validated environment, parsed on first use (not at import time, so
+ * `next build` can load route modules without a production secret).
+ * instrumentation.ts calls it when the server starts, so mistakes surface then.
+ */
+export function getEnv(): Env {
+  if (!cached) {
+    const { env, warnings } = parseEnv(process.env);
+    for (const w of warnings) console.warn(`[graft] ${w}`);
+    cached = env;
+  }
+  return cached;
+}

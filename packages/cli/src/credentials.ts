@@ -1,0 +1,33 @@
+/**
+ * Where `graft login` keeps the registry URL and API token: $GRAFT_CONFIG_DIR
+ * or ~/.config/graft, file mode 0600. GRAFT_URL and GRAFT_TOKEN override it.
+ */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { Credentials } from "./api-client";
+import { CliError } from "./errors";
+
+function configPath(): string {
+  return join(process.env.GRAFT_CONFIG_DIR ?? join(homedir(), ".config", "graft"), "credentials.json");
+}
+
+export async function saveCredentials(creds: Credentials): Promise<string> {
+  const path = configPath();
+  await mkdir(join(path, ".."), { recursive: true, mode: 0o700 });
+  await writeFile(path, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
+  return path;
+}
+
+export async function loadCredentials(): Promise<Credentials> {
+  let stored: Partial<Credentials> = {};
+  try {
+    stored = JSON.parse(await readFile(configPath(), "utf8")) as Partial<Credentials>;
+  } catch {
+    // no saved login
+  }
+  const url = process.env.GRAFT_URL ?? stored.url;
+  const token = process.env.GRAFT_TOKEN ?? stored.token;
+  if (!url || !token) throw new CliError("not logged in: run `graft login --url <registry> --token <token>` (create a token under Settings → API tokens)");
+  return { url, token };
+}

@@ -1,0 +1,29 @@
+/**
+ * `graft`: extract, inspect, compare and compose task vectors, and talk to a
+ * Graft registry. Every failure prints one line on stderr and exits non-zero.
+ */
+import { Command, CommanderError } from "commander";
+import { registerLocalCommands } from "./commands/local";
+import { registerRegistryCommands } from "./commands/registry";
+import { describeError } from "./errors";
+
+const program = new Command()
+  .name("graft")
+  .description("Task-vector arithmetic on safetensors checkpoints, and the Graft registry client")
+  .showHelpAfterError()
+  .exitOverride();
+
+registerLocalCommands(program);
+registerRegistryCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // commander already printed its message (help, version, usage error)
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else {
+    process.stderr.write(`graft: ${describeError(e)}\n`);
+    process.exitCode = 1;
+  }
+}

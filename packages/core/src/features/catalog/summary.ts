@@ -1,0 +1,85 @@
+/**
+ * The card-sized view of a task vector used by catalog results, team pages and
+ * a foundation's model tree, and the rule for which vectors the public sees:
+ * an active listing and at least one non-yanked version.
+ */
+import type { Prisma } from "@graft/db";
+import { num } from "../../lib/dto";
+
+export interface ListingInfo {
+  kind: "free" | "paid" | "trade";
+  priceCents: number | null;
+  currency: string;
+  licence: "personal" | "commercial";
+  redistribution: boolean;
+  active: boolean;
+}
+
+export interface VectorSummary {
+  id: string;
+  slug: string;
+  name: string;
+  task: string;
+  summary: string;
+  tags: string[];
+  team: { slug: string; name: string };
+  foundation: { slug: string; name: string };
+  downloads: number;
+  rating: { average: number | null; count: number };
+  listing: ListingInfo | null;
+  /** Newest non-yanked version. */
+  latestVersion: { id: string; version: string; createdAt: Date } | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const publicVectorWhere: Prisma.TaskVectorWhereInput = {
+  listing: { is: { active: true } },
+  versions: { some: { yankedAt: null } },
+};
+
+export const vectorSummaryInclude = {
+  team: { select: { slug: true, name: true } },
+  foundation: { select: { slug: true, name: true } },
+  tags: { select: { tag: true }, orderBy: { tag: "asc" } },
+  listing: true,
+  versions: {
+    where: { yankedAt: null },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: 1,
+    select: { id: true, version: true, createdAt: true },
+  },
+} satisfies Prisma.TaskVectorInclude;
+
+export type VectorSummaryRow = Prisma.TaskVectorGetPayload<{ include: typeof vectorSummaryInclude }>;
+
+export function toListingInfo(l: VectorSummaryRow["listing"]): ListingInfo | null {
+  if (!l) return null;
+  return {
+    kind: l.kind as ListingInfo["kind"],
+    priceCents: l.priceCents,
+    currency: l.currency,
+    licence: l.licence as ListingInfo["licence"],
+    redistribution: l.redistribution,
+    active: l.active,
+  };
+}
+
+export function toVectorSummary(v: VectorSummaryRow): VectorSummary {
+  return {
+    id: v.id,
+    slug: v.slug,
+    name: v.name,
+    task: v.task,
+    summary: v.summary,
+    tags: v.tags.map((t) => t.tag),
+    team: v.team,
+    foundation: v.foundation,
+    downloads: num(v.downloads),
+    rating: { average: v.ratingCount > 0 ? v.ratingSum / v.ratingCount : null, count: v.ratingCount },
+    listing: toListingInfo(v.listing),
+    latestVersion: v.versions[0] ?? null,
+    createdAt: v.createdAt,
+    updatedAt: v.updatedAt,
+  };
+}

@@ -1,0 +1,14 @@
+/**
+ * @graft/merge — streaming task-vector arithmetic on safetensors checkpoints.
+ * Used alike by the `graft` CLI, the web app and the merge worker.
+ */
+export * from "./errors";
+export type * from "./types";
+export * from "./safetensors";
+export * from "./fingerprint";
+export * from "./recipe";
+export * from "./methods";
+export * from "./taskvector";
+export { runMerge, loadRecipeFile, planMerge, executePlan, openInput, decodeRange, type MergeOptions, type MergePlan, type PlanOptions, type ExecuteOptions, type MergeProgress, type MergeResult, type InputRecord, type InputModel, type RawChunk } from "./engine";
+export * from "./lora";
+export * from "./analysis";

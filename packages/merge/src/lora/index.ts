@@ -1,0 +1,23 @@
+/** LoRA adapters: import of Hugging Face PEFT adapters as task vectors. */
+export {
+  importPeftAdapter,
+  readPeftConfig,
+  parsePeftConfig,
+  openPeftWeights,
+  planPeftImport,
+  loraDelta,
+  loraFactors,
+  isTargetModule,
+  matchPatternKey,
+  resolveBaseName,
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_WEIGHTS_FILE,
+  type PeftLoraConfig,
+  type PeftImportEncoding,
+  type PeftImportOptions,
+  type PeftImportProgress,
+  type PeftImportReport,
+  type PeftTensorPlan,
+  type LoraModulePlan,
+  type FullTensorPlan,
+} from "./peft";

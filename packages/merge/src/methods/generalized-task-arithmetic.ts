@@ -1,0 +1,316 @@
+/**
+ * The generalized task arithmetic kernel (mergekit
+ * `GeneralizedTaskArithmeticMerge` / `GTATask`), shared by task_arithmetic,
+ * ties, dare_*, breadcrumbs*, della*.
+ *
+ * Why it exists: those eight methods are one algorithm with three switches
+ * (sparsifier, sign consensus, default normalize/rescale; the table is in
+ * task-vector-methods.ts). Per tensor:
+ *
+ *   delta_i   = model_i - base
+ *   delta_i   = sparsify(delta_i, density_i, ...)        if a sparsifier is set
+ *   v_i       = weight_i * delta_i                        (float32, like torch)
+ *   consensus:  mask_i = sign(v_i) == elect(v)            (see consensus.ts)
+ *               mixed = sum_i v_i*mask_i, divisor = sum_i weight_i*mask_i,
+ *               divisor := 1 where divisor == 0
+ *   otherwise:  mixed = sum_i v_i, divisor = sum_i weight_i,
+ *               divisor := 1 where |divisor| < 1e-8
+ *   if normalize: mixed /= divisor
+ *   out = base + lambda * mixed
+ *
+ * Streaming: the sparsifiers' scan passes (top-k selection, norm sums) run
+ * first; the merge pass then sparsifies each chunk into one reusable
+ * chunk-sized buffer per model and mixes in one fused loop (double
+ * accumulators). Nothing tensor-sized is held per model except by DELLA on
+ * tensors of rank < 2 (one row: gathered whole).
+ */
+import { GraftError } from "../errors";
+import type { ParamValue, Prng, TensorKernel, TensorMergeInput } from "../types";
+import type { ConsensusMethod } from "./consensus";
+import { defineMethod, runKernelWhole, scratchOf, type GraftMergeMethod, type KernelContext } from "./kernel";
+import { param, type ChoiceParameterDef } from "./parameters";
+import { seedWordsFrom } from "./prng";
+import { RESCALE_MODES, type RescaleMode } from "./rescale";
+import { createSparsifier, isRandomSparsifier, type ChunkSparsifier, type SparsificationMethod } from "./sparsify";
+
+/** mergekit's divisor guard when no consensus is used. */
+export const DIVISOR_EPS = 1e-8;
+
+export interface GtaConfig {
+  sparsification: SparsificationMethod | null;
+  consensus: ConsensusMethod | null;
+}
+
+/** One row of the method table (mergekit registry.py). */
+export interface GtaMethodRow extends GtaConfig {
+  name: string;
+  description: string;
+  defaultNormalize: boolean;
+  defaultRescale: boolean;
+}
+
+function numberParam(params: Record<string, ParamValue>, name: string, fallback: number, where: string): number {
+  const v = params[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !Number.isFinite(v)) {
+    throw new GraftError("INVALID_RECIPE", `${where}: parameter "${name}" must be a finite number, got ${String(v)}`);
+  }
+  return v;
+}
+
+function boolParam(params: Record<string, ParamValue>, name: string, fallback: boolean, where: string): boolean {
+  const v = params[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== "boolean") {
+    throw new GraftError("INVALID_RECIPE", `${where}: parameter "${name}" must be a boolean, got ${String(v)}`);
+  }
+  return v;
+}
+
+function rescaleModeParam(params: Record<string, ParamValue>, where: string): RescaleMode {
+  const v = params.rescale_mode ?? "l1";
+  if (typeof v !== "string" || !RESCALE_MODES.includes(v as RescaleMode) || v === "none") {
+    throw new GraftError(
+      "INVALID_RECIPE",
+      `${where}: parameter "rescale_mode" must be one of l1, l2, linf, inverse_density, got ${String(v)}`,
+    );
+  }
+  return v as RescaleMode;
+}
+
+/** Options beyond the parameter maps, for direct use of the kernel. */
+export interface GtaDefaults {
+  normalize: boolean;
+  rescale: boolean;
+  /** Method name used in error messages. */
+  name?: string;
+}
+
+/**
+ * The generalized task arithmetic kernel for one tensor. Global params read:
+ * normalize, rescale, rescale_mode, lambda (int8_mask is accepted and
+ * irrelevant: masks are never materialised). Per-model: weight (required),
+ * density, gamma, epsilon. For random sparsifiers, every model takes four
+ * seed words from `rng`, in model order (whatever its density), so each
+ * model's mask depends only on (seed, tensor name, model position).
+ */
+export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig, defaults: GtaDefaults): TensorKernel {
+  const where = `${defaults.name ?? "task arithmetic"} (${ctx.name})`;
+  const params = ctx.params;
+  const normalize = boolParam(params, "normalize", defaults.normalize, where);
+  const lambda = numberParam(params, "lambda", 1, where);
+  const rescale: RescaleMode = boolParam(params, "rescale", defaults.rescale, where)
+    ? rescaleModeParam(params, where)
+    : "none";
+  const m = ctx.modelParams.length;
+  const weights = new Float64Array(m);
+  const sparsifiers: (ChunkSparsifier | null)[] = [];
+  for (let i = 0; i < m; i++) {
+    const mp = ctx.modelParams[i];
+    const w = mp.weight;
+    if (typeof w !== "number" || !Number.isFinite(w)) {
+      throw new GraftError("INVALID_RECIPE", `${where}: model ${i} needs a numeric "weight", got ${String(w)}`);
+    }
+    weights[i] = w;
+    if (!config.sparsification) {
+      sparsifiers.push(null);
+      continue;
+    }
+    const density = numberParam(mp, "density", 1, where);
+    if (density < 0) throw new GraftError("INVALID_RECIPE", `${where}: density must be >= 0, got ${density}`);
+    const seedWords = isRandomSparsifier(config.sparsification) ? seedWordsFrom(rng) : undefined;
+    sparsifiers.push(
+      createSparsifier({
+        method: config.sparsification,
+        numel: ctx.numel,
+        shape: ctx.shape,
+        density,
+        gamma: numberParam(mp, "gamma", 0.01, where),
+        epsilon: numberParam(mp, "epsilon", 0.15, where),
+        rescale,
+        seedWords,
+      }),
+    );
+  }
+  const scanPasses = sparsifiers.reduce((a, sp) => Math.max(a, sp ? sp.scanPasses : 0), 0);
+  const buffers: (Float32Array | null)[] = new Array(m).fill(null);
+  const deltas: Float32Array[] = new Array(m);
+  const vals = new Float64Array(m);
+  const fround = Math.fround;
+
+  let divisorAll = 0;
+  for (let i = 0; i < m; i++) divisorAll += weights[i];
+  if (Math.abs(divisorAll) < DIVISOR_EPS) divisorAll = 1;
+  const linearScale = normalize ? lambda / divisorAll : lambda;
+  const bySum = config.consensus === "sum";
+
+  return {
+    scanPasses,
+    scan(pass, chunk) {
+      for (let i = 0; i < m; i++) {
+        const sp = sparsifiers[i];
+        if (sp && pass < sp.scanPasses) sp.scan(pass, chunk.offset, chunk.models[i].delta());
+      }
+    },
+    endScan(pass) {
+      for (const sp of sparsifiers) if (sp && pass < sp.scanPasses) sp.endScan(pass);
+    },
+    merge(chunk, out) {
+      const base = chunk.base;
+      if (!base) throw new GraftError("INVALID_RECIPE", `${where}: base_model is required`);
+      const n = chunk.length;
+      if (m === 0) {
+        out.set(base.subarray(0, n));
+        return;
+      }
+      for (let i = 0; i < m; i++) {
+        const d = chunk.models[i].delta();
+        if (d.length !== n) throw new GraftError("MISMATCH", `${where}: model ${i} chunk has ${d.length} elements, expected ${n}`);
+        const sp = sparsifiers[i];
+        if (sp) {
+          const buf = scratchOf(buffers, i, n);
+          sp.apply(chunk.offset, d, buf);
+          deltas[i] = buf;
+        } else deltas[i] = d;
+      }
+
+      if (!config.consensus) {
+        // mixed = sum_i w_i d_i; divisor = sum_i w_i (1 when |.| < 1e-8)
+        if (m === 1) {
+          const d0 = deltas[0];
+          const w0 = weights[0];
+          for (let j = 0; j < n; j++) out[j] = base[j] + fround(w0 * d0[j]) * linearScale;
+        } else {
+          for (let j = 0; j < n; j++) {
+            let acc = 0;
+            for (let i = 0; i < m; i++) acc += fround(weights[i] * deltas[i][j]);
+            out[j] = base[j] + acc * linearScale;
+          }
+        }
+        return;
+      }
+
+      // Sign election and disjoint mix, fused per element. Same rule as
+      // consensus.ts (electPositive / agrees), inlined for speed; ties.test.ts
+      // checks the two agree.
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let i = 0; i < m; i++) {
+          const v = fround(weights[i] * deltas[i][j]);
+          vals[i] = v;
+          s += bySum ? v : v > 0 ? 1 : v < 0 ? -1 : 0;
+        }
+        let mixed = 0;
+        let divisor = 0;
+        if (s >= 0) {
+          for (let i = 0; i < m; i++) {
+            const v = vals[i];
+            if (v > 0) {
+              mixed += v;
+              divisor += weights[i];
+            }
+          }
+        } else {
+          for (let i = 0; i < m; i++) {
+            const v = vals[i];
+            if (v < 0) {
+              mixed += v;
+              divisor += weights[i];
+            }
+          }
+        }
+        if (divisor === 0) divisor = 1;
+        out[j] = base[j] + (normalize ? mixed / divisor : mixed) * lambda;
+      }
+    },
+  };
+}
+
+/**
+ * Runs generalized task arithmetic on one whole tensor (the kernel over a
+ * single chunk); `input.rng` supplies the per-model seed words.
+ */
+export function generalizedTaskArithmetic(input: TensorMergeInput, config: GtaConfig, defaults: GtaDefaults): Float32Array {
+  if (!input.base) {
+    throw new GraftError("INVALID_RECIPE", `${defaults.name ?? "task arithmetic"} (${input.name}): base_model is required`);
+  }
+  const numel = input.base.length;
+  const kernel = createGtaKernel(
+    { name: input.name, shape: input.shape, numel, params: input.params, modelParams: input.modelParams },
+    input.rng,
+    config,
+    defaults,
+  );
+  return runKernelWhole(kernel, input, numel);
+}
+
+/** Global parameters of a GTA method, as mergekit declares them (+ rescale_mode). */
+export function gtaGlobalParameters(row: GtaMethodRow): ChoiceParameterDef[] {
+  const defs: ChoiceParameterDef[] = [
+    param("int8_mask", "boolean", false, "mergekit memory option for the sign mask; accepted and ignored (Graft never stores masks)"),
+    param(
+      "normalize",
+      "boolean",
+      row.defaultNormalize,
+      "divide the mixed delta by the sum of the weights (of the agreeing models, with consensus)",
+    ),
+    param(
+      "rescale",
+      "boolean",
+      row.defaultRescale,
+      "rescale sparsified deltas (mergekit: match the L1 norm of the unpruned delta); no effect without sparsification",
+    ),
+    param("lambda", "number", 1.0, "scale applied to the mixed delta before adding it to the base"),
+  ];
+  if (row.sparsification) {
+    defs.push(
+      param(
+        "rescale_mode",
+        "string",
+        "l1",
+        "Graft extension: how `rescale: true` rescales — l1 (mergekit), l2, linf, or inverse_density (the DARE/DELLA papers: divide by the keep probability)",
+        ["l1", "l2", "linf", "inverse_density"],
+      ),
+    );
+  }
+  return defs;
+}
+
+/** Per-model parameters of a GTA method, as mergekit declares them. */
+export function gtaModelParameters(row: GtaMethodRow): ChoiceParameterDef[] {
+  const defs: ChoiceParameterDef[] = [
+    param("weight", "number", undefined, "multiplier of this model's task vector"),
+    param(
+      "density",
+      "number",
+      1.0,
+      row.sparsification ? "fraction of the task vector kept by sparsification (>= 1: keep all)" : "accepted; no effect without sparsification",
+    ),
+  ];
+  if (row.sparsification === "magnitude_outliers") {
+    defs.push(param("gamma", "number", 0.01, "fraction of the largest-magnitude entries removed (paper's beta)"));
+  }
+  if (row.sparsification === "della_magprune") {
+    defs.push(
+      param("epsilon", "number", 0.15, "keep probabilities span [density - epsilon, density + epsilon] by magnitude rank"),
+    );
+  }
+  return defs;
+}
+
+/** A merge method (whole-tensor and streaming) from one table row. */
+export function createGtaMethod(row: GtaMethodRow): GraftMergeMethod {
+  const config: GtaConfig = { sparsification: row.sparsification, consensus: row.consensus };
+  const defaults: GtaDefaults = { normalize: row.defaultNormalize, rescale: row.defaultRescale, name: row.name };
+  return defineMethod({
+    name: row.name,
+    description: row.description,
+    requiresBase: true,
+    minModels: 1,
+    // DELLA ranks within rows of the last dimension.
+    rowAligned: row.sparsification === "della_magprune",
+    globalParameters: gtaGlobalParameters(row),
+    modelParameters: gtaModelParameters(row),
+    kernel: (ctx, rng) => createGtaKernel(ctx, rng, config, defaults),
+  });
+}

@@ -1,0 +1,350 @@
+/**
+ * Magnitude ranking primitives for the sparsifiers.
+ *
+ * Why it exists: TIES and breadcrumbs keep a rank range of |delta| and DELLA
+ * needs exact per-row ranks, on tensors of tens of millions of elements that
+ * the engine streams in chunks. mergekit argsorts the whole tensor; we avoid
+ * comparison sorts and whole-tensor copies:
+ *
+ *  - `RankSelector`: finds the magnitude at given descending ranks with two
+ *    streaming histogram passes over the IEEE-754 bits (high 16 bits, then the
+ *    low 16 bits inside the selected bins) — O(n), no copy — and, optionally,
+ *    the L1/L2 mass above each boundary, so a norm rescale needs no extra pass;
+ *  - `RankRangeFilter`: applies "keep descending ranks [lo, hi)" chunk by chunk;
+ *  - `argsortAscending`: a stable LSD radix sort (3 passes of 11 bits) on
+ *    uint32 keys, used per row by DELLA.
+ *
+ * Magnitude key: for a float32 x, `bits(x) & 0x7fffffff` is an unsigned
+ * integer that orders exactly like |x| (+0 and -0 tie; NaN sorts above
+ * +Infinity, i.e. counts as the largest magnitude).
+ *
+ * Total order used everywhere ("descending rank"): larger magnitude first;
+ * among equal magnitudes the LOWER index ranks first (is treated as larger).
+ * torch's argsort leaves ties unspecified; this makes ours deterministic.
+ */
+
+const ABS_MASK = 0x7fffffff;
+const BINS = 65536;
+
+/** The float32 bit patterns of `x`, as a zero-copy view. */
+export function floatBits(x: Float32Array): Uint32Array {
+  return new Uint32Array(x.buffer, x.byteOffset, x.length);
+}
+
+/** Magnitude key of one float32 bit pattern. */
+export function magnitudeKey(bits: number): number {
+  return bits & ABS_MASK;
+}
+
+const keyScratch = new Uint32Array(1);
+const keyScratchF = new Float32Array(keyScratch.buffer);
+/** |x| for a magnitude key. */
+export function keyToMagnitude(key: number): number {
+  keyScratch[0] = key;
+  return keyScratchF[0];
+}
+
+export interface RankBoundary {
+  /** Magnitude key of the element at the requested descending rank. */
+  key: number;
+  /** How many elements have a strictly larger key. */
+  greater: number;
+  /** Sum of |x| over the elements with a strictly larger key (when tracked). */
+  absAbove: number;
+  /** Sum of x^2 over the elements with a strictly larger key (when tracked). */
+  sqAbove: number;
+}
+
+interface Target {
+  rank: number;
+  hiBin: number;
+  /** elements in higher high-bins */
+  countAbove: number;
+  absAbove: number;
+  sqAbove: number;
+}
+
+interface LowBin {
+  hist: Uint32Array;
+  abs: Float64Array | null;
+  sq: Float64Array | null;
+}
+
+/**
+ * Streaming selection of the keys at several descending ranks. Feed every
+ * chunk, in order, to `pass0`, call `end0`, feed them again to `pass1`, call
+ * `end1` — then `boundary(rank)` answers. Sums are accumulated in element
+ * order, so results do not depend on how the tensor was chunked.
+ */
+export class RankSelector {
+  readonly ranks: readonly number[];
+  private readonly track: boolean;
+  private readonly hiHist = new Uint32Array(BINS);
+  private readonly hiAbs: Float64Array | null;
+  private readonly hiSq: Float64Array | null;
+  private targets: Target[] = [];
+  private lowBins = new Map<number, LowBin>();
+  private results = new Map<number, RankBoundary>();
+  /** Totals over the whole tensor (when tracked): sum |x|, sum x^2, max |x|. */
+  totalAbs = 0;
+  totalSq = 0;
+  count = 0;
+
+  constructor(ranks: readonly number[], trackNorms: boolean) {
+    this.ranks = [...new Set(ranks)];
+    this.track = trackNorms;
+    this.hiAbs = trackNorms ? new Float64Array(BINS) : null;
+    this.hiSq = trackNorms ? new Float64Array(BINS) : null;
+  }
+
+  pass0(x: Float32Array): void {
+    const bits = floatBits(x);
+    const hist = this.hiHist;
+    this.count += x.length;
+    if (!this.track) {
+      for (let i = 0; i < bits.length; i++) hist[(bits[i] & ABS_MASK) >>> 16]++;
+      return;
+    }
+    const habs = this.hiAbs!;
+    const hsq = this.hiSq!;
+    for (let i = 0; i < bits.length; i++) {
+      const b = (bits[i] & ABS_MASK) >>> 16;
+      const a = Math.abs(x[i]);
+      hist[b]++;
+      habs[b] += a;
+      hsq[b] += a * a;
+    }
+  }
+
+  end0(): void {
+    const n = this.count;
+    if (this.track) {
+      for (let b = 0; b < BINS; b++) {
+        this.totalAbs += this.hiAbs![b];
+        this.totalSq += this.hiSq![b];
+      }
+    }
+    this.targets = [];
+    for (const rank of this.ranks) {
+      if (!(rank >= 0 && rank < n)) throw new RangeError(`rank ${rank} outside [0, ${n})`);
+      let cum = 0;
+      let abs = 0;
+      let sq = 0;
+      for (let b = BINS - 1; b >= 0; b--) {
+        const c = this.hiHist[b];
+        if (cum + c > rank) {
+          this.targets.push({ rank, hiBin: b, countAbove: cum, absAbove: abs, sqAbove: sq });
+          if (!this.lowBins.has(b)) {
+            this.lowBins.set(b, {
+              hist: new Uint32Array(BINS),
+              abs: this.track ? new Float64Array(BINS) : null,
+              sq: this.track ? new Float64Array(BINS) : null,
+            });
+          }
+          break;
+        }
+        cum += c;
+        if (this.track) {
+          abs += this.hiAbs![b];
+          sq += this.hiSq![b];
+        }
+      }
+    }
+  }
+
+  pass1(x: Float32Array): void {
+    if (this.lowBins.size === 0) return;
+    const bits = floatBits(x);
+    const single = this.lowBins.size === 1 ? [...this.lowBins.entries()][0] : null;
+    for (let i = 0; i < bits.length; i++) {
+      const k = bits[i] & ABS_MASK;
+      const hb = k >>> 16;
+      const low = single ? (single[0] === hb ? single[1] : undefined) : this.lowBins.get(hb);
+      if (!low) continue;
+      const lb = k & 0xffff;
+      low.hist[lb]++;
+      if (low.abs) {
+        const a = Math.abs(x[i]);
+        low.abs[lb] += a;
+        low.sq![lb] += a * a;
+      }
+    }
+  }
+
+  end1(): void {
+    for (const t of this.targets) {
+      const low = this.lowBins.get(t.hiBin)!;
+      let cum = t.countAbove;
+      let abs = t.absAbove;
+      let sq = t.sqAbove;
+      for (let b = BINS - 1; b >= 0; b--) {
+        const c = low.hist[b];
+        if (cum + c > t.rank) {
+          this.results.set(t.rank, { key: ((t.hiBin << 16) | b) >>> 0, greater: cum, absAbove: abs, sqAbove: sq });
+          break;
+        }
+        cum += c;
+        if (low.abs) {
+          abs += low.abs[b];
+          sq += low.sq![b];
+        }
+      }
+    }
+    this.lowBins.clear();
+  }
+
+  boundary(rank: number): RankBoundary {
+    const r = this.results.get(rank);
+    if (!r) throw new Error(`RankSelector: rank ${rank} was not selected`);
+    return r;
+  }
+}
+
+/** The magnitude key at descending rank `rank` of a whole array (two passes). */
+export function keyAtRank(x: Float32Array, rank: number): RankBoundary {
+  const s = new RankSelector([rank], false);
+  s.pass0(x);
+  s.end0();
+  s.pass1(x);
+  s.end1();
+  return s.boundary(rank);
+}
+
+/**
+ * "Keep descending ranks [lo, hi)" over a tensor of n elements, given the
+ * boundaries of ranks hi-1 (if hi < n) and lo-1 (if lo > 0). Element i is in
+ * top(k) when key > boundary.key, or key == boundary.key and it is one of the
+ * first (k - greater) such elements in index order — so chunks must be
+ * filtered in increasing offset order, each exactly once (a chunk at offset 0
+ * restarts the count).
+ */
+export class RankRangeFilter {
+  private hiSeen = 0;
+  private loSeen = 0;
+  private readonly hiKey: number;
+  private readonly hiQuota: number;
+  private readonly loKey: number;
+  private readonly loQuota: number;
+
+  constructor(hi: { key: number; quota: number } | null, lo: { key: number; quota: number } | null) {
+    this.hiKey = hi ? hi.key : -1;
+    this.hiQuota = hi ? hi.quota : 0;
+    this.loKey = lo ? lo.key : -1;
+    this.loQuota = lo ? lo.quota : 0;
+  }
+
+  /** out[j] = x[j] if element offset+j is kept, else 0 (times `scale`). */
+  apply(offset: number, x: Float32Array, out: Float32Array, scale = 1): void {
+    if (offset === 0) {
+      this.hiSeen = 0;
+      this.loSeen = 0;
+    }
+    const bits = floatBits(x);
+    const { hiKey, hiQuota, loKey, loQuota } = this;
+    for (let i = 0; i < bits.length; i++) {
+      const k = bits[i] & ABS_MASK;
+      let inHi = true;
+      if (hiKey >= 0) {
+        if (k > hiKey) inHi = true;
+        else if (k === hiKey) inHi = this.hiSeen++ < hiQuota;
+        else inHi = false;
+      }
+      let inLo = false;
+      if (loKey >= 0) {
+        if (k > loKey) inLo = true;
+        else if (k === loKey) inLo = this.loSeen++ < loQuota;
+      }
+      out[i] = inHi && !inLo ? (scale === 1 ? x[i] : x[i] * scale) : 0;
+    }
+  }
+}
+
+/**
+ * A copy of `x` keeping only the elements whose descending magnitude rank is
+ * in [lo, hi); all others are 0. O(n), allocates only the result.
+ */
+export function keepRankRange(x: Float32Array, lo: number, hi: number): Float32Array {
+  const n = x.length;
+  const out = new Float32Array(n);
+  lo = Math.max(0, Math.min(n, Math.trunc(lo)));
+  hi = Math.max(lo, Math.min(n, Math.trunc(hi)));
+  if (hi <= lo) return out;
+  const ranks: number[] = [];
+  if (hi < n) ranks.push(hi - 1);
+  if (lo > 0) ranks.push(lo - 1);
+  const sel = new RankSelector(ranks, false);
+  sel.pass0(x);
+  sel.end0();
+  sel.pass1(x);
+  sel.end1();
+  const hb = hi < n ? sel.boundary(hi - 1) : null;
+  const lb = lo > 0 ? sel.boundary(lo - 1) : null;
+  new RankRangeFilter(
+    hb ? { key: hb.key, quota: hi - hb.greater } : null,
+    lb ? { key: lb.key, quota: lo - lb.greater } : null,
+  ).apply(0, x, out);
+  return out;
+}
+
+/**
+ * Reusable buffers for `argsortAscending`, sized for the longest row.
+ */
+export class RadixScratch {
+  readonly keysA: Uint32Array;
+  readonly keysB: Uint32Array;
+  readonly idxA: Uint32Array;
+  readonly idxB: Uint32Array;
+  readonly counts = new Uint32Array(2048);
+  constructor(readonly capacity: number) {
+    this.keysA = new Uint32Array(capacity);
+    this.keysB = new Uint32Array(capacity);
+    this.idxA = new Uint32Array(capacity);
+    this.idxB = new Uint32Array(capacity);
+  }
+}
+
+/**
+ * Ascending argsort of the first `m` keys in `scratch.keysA` (caller fills
+ * them). Returns an array whose first `m` entries are positions 0..m-1 in
+ * ascending key order. Ties: the HIGHER position comes first, so that in
+ * descending order the lower position ranks first (the module's total order).
+ * Stable LSD radix sort, 3 passes of 11 bits, trivial passes skipped.
+ */
+export function argsortAscending(scratch: RadixScratch, m: number): Uint32Array {
+  if (m <= 1) {
+    scratch.idxA[0] = 0;
+    return scratch.idxA;
+  }
+  let keys = scratch.keysA;
+  let idx = scratch.idxA;
+  let keysOut = scratch.keysB;
+  let idxOut = scratch.idxB;
+  // Start in reverse index order; the stable passes keep that order among ties.
+  for (let j = 0, r = m - 1; j < m; j++, r--) {
+    keysOut[j] = keys[r];
+    idxOut[j] = r;
+  }
+  [keys, keysOut] = [keysOut, keys];
+  [idx, idxOut] = [idxOut, idx];
+  const counts = scratch.counts;
+  for (let shift = 0; shift < 32; shift += 11) {
+    counts.fill(0);
+    for (let j = 0; j < m; j++) counts[(keys[j] >>> shift) & 0x7ff]++;
+    if (counts[(keys[0] >>> shift) & 0x7ff] === m) continue; // all in one bucket
+    let sum = 0;
+    for (let b = 0; b < 2048; b++) {
+      const c = counts[b];
+      counts[b] = sum;
+      sum += c;
+    }
+    for (let j = 0; j < m; j++) {
+      const k = keys[j];
+      const dst = counts[(k >>> shift) & 0x7ff]++;
+      keysOut[dst] = k;
+      idxOut[dst] = idx[j];
+    }
+    [keys, keysOut] = [keysOut, keys];
+    [idx, idxOut] = [idxOut, idx];
+  }
+  return idx;
+}

@@ -1,0 +1,219 @@
+/**
+ * Streaming writer for one .safetensors file. The header is fixed up front
+ * (from names, dtypes and shapes), so tensors can be written one at a time as
+ * a merge produces them, holding no more than the current tensor plus a small
+ * buffer. Output goes to a temporary sibling that is fsynced and renamed into
+ * place only on finish(), so a crash never leaves a half-written file under
+ * the final name.
+ */
+import { randomBytes } from "node:crypto";
+import { open, rename, rm, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
+import { GraftError } from "../errors";
+import { ioError, writeFully } from "./io";
+import { planFile, renderHeader, type PlannedTensor, type TensorSpec } from "./layout";
+
+/** Small tensors are gathered into one write of up to this many bytes. */
+const BUFFER_BYTES = 4 << 20;
+
+export interface TensorSink {
+  /** Writes the next tensor; must be called once per tensor, in the declared order, and awaited. */
+  write(name: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * Appends part of the next tensor's bytes; the tensor is complete once its
+   * byte length has arrived. Lets a merge emit a huge tensor in chunks.
+   */
+  writeChunk(name: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * Makes the output durable and visible under its final name. `metadata`,
+   * when given, replaces `__metadata__`; it must fit in the reserved room.
+   */
+  finish(metadata?: Readonly<Record<string, string>>): Promise<void>;
+  /** Discards everything written so far. Safe to call at any time, and more than once. */
+  abort(): Promise<void>;
+}
+
+export interface SafetensorsWriter extends TensorSink {
+  readonly path: string;
+  /** Total file size once finished. */
+  readonly fileSize: number;
+}
+
+/**
+ * Starts writing `path`. Any failure inside write()/finish() aborts the writer
+ * (removing the temporary file) before the error is rethrown.
+ */
+export async function createSafetensorsWriter(
+  path: string,
+  tensors: readonly TensorSpec[],
+  metadata?: Readonly<Record<string, string>>,
+  options: { reserveMetadataBytes?: number } = {},
+): Promise<SafetensorsWriter> {
+  const layout = planFile(tensors, metadata, path, options.reserveMetadataBytes ?? 0);
+  const tmpPath = `${path}.tmp-${randomBytes(6).toString("hex")}`;
+  let fh: FileHandle;
+  try {
+    fh = await open(tmpPath, "wx");
+  } catch (e) {
+    throw ioError(e, tmpPath);
+  }
+  const writer = new StreamingWriter(path, tmpPath, fh, layout.tensors, layout.headerBytes.byteLength, layout.headerBytes.byteLength + layout.dataByteLength);
+  try {
+    await writeFully(fh, layout.headerBytes, 0);
+  } catch (e) {
+    await writer.abort();
+    throw ioError(e, tmpPath);
+  }
+  writer.position = layout.headerBytes.byteLength;
+  return writer;
+}
+
+class StreamingWriter implements SafetensorsWriter {
+  /** File offset where the buffered bytes start. */
+  position = 0;
+  private buffer: Uint8Array | null = null;
+  private buffered = 0;
+  private next = 0;
+  /** Bytes of tensor `next` already written by writeChunk. */
+  private partial = 0;
+  private busy = false;
+  private state: "open" | "finished" | "aborted" = "open";
+
+  constructor(
+    readonly path: string,
+    private readonly tmpPath: string,
+    private readonly fh: FileHandle,
+    private readonly tensors: readonly PlannedTensor[],
+    private readonly headerByteLength: number,
+    readonly fileSize: number,
+  ) {}
+
+  async write(name: string, bytes: Uint8Array): Promise<void> {
+    await this.guarded(async () => {
+      const expected = this.expect(name);
+      if (this.partial !== 0 || bytes.byteLength !== expected.byteLength) {
+        throw new GraftError(
+          "INVALID_ARGUMENT",
+          `${this.path}: tensor "${name}" (${expected.dtype} ${JSON.stringify(expected.shape)}) needs ${expected.byteLength} bytes, got ${bytes.byteLength}`,
+        );
+      }
+      await this.append(bytes);
+      this.next++;
+    });
+  }
+
+  async writeChunk(name: string, bytes: Uint8Array): Promise<void> {
+    await this.guarded(async () => {
+      const expected = this.expect(name);
+      if (this.partial + bytes.byteLength > expected.byteLength) {
+        throw new GraftError("INVALID_ARGUMENT", `${this.path}: tensor "${name}" needs ${expected.byteLength} bytes, got more`);
+      }
+      await this.append(bytes);
+      this.partial += bytes.byteLength;
+      if (this.partial === expected.byteLength) {
+        this.partial = 0;
+        this.next++;
+      }
+    });
+  }
+
+  private expect(name: string): PlannedTensor {
+    const expected = this.tensors[this.next];
+    if (!expected) throw new GraftError("INVALID_ARGUMENT", `${this.path}: write("${name}") after all tensors were written`);
+    if (name !== expected.name) {
+      throw new GraftError("INVALID_ARGUMENT", `${this.path}: expected tensor "${expected.name}" next, got "${name}"`);
+    }
+    return expected;
+  }
+
+  private async append(bytes: Uint8Array): Promise<void> {
+    if (bytes.byteLength >= BUFFER_BYTES) {
+      await this.flush();
+      await writeFully(this.fh, bytes, this.position);
+      this.position += bytes.byteLength;
+    } else {
+      if (this.buffered + bytes.byteLength > BUFFER_BYTES) await this.flush();
+      this.buffer ??= new Uint8Array(BUFFER_BYTES);
+      this.buffer.set(bytes, this.buffered);
+      this.buffered += bytes.byteLength;
+    }
+  }
+
+  async finish(metadata?: Readonly<Record<string, string>>): Promise<void> {
+    await this.guarded(async () => {
+      const missing = this.tensors[this.next];
+      if (missing) throw new GraftError("INVALID_ARGUMENT", `${this.path}: finish() before tensor "${missing.name}" was written`);
+      await this.flush();
+      if (metadata) await writeFully(this.fh, renderHeader(this.tensors, metadata, this.headerByteLength, this.path), 0);
+      await this.fh.sync();
+      await this.fh.close();
+      await rename(this.tmpPath, this.path);
+      this.state = "finished";
+      await syncDirectory(dirname(this.path));
+    });
+  }
+
+  async abort(): Promise<void> {
+    if (this.state !== "open") return;
+    this.state = "aborted";
+    this.buffer = null;
+    await this.fh.close().catch(() => {});
+    await rm(this.tmpPath, { force: true });
+  }
+
+  /** Runs one operation, refusing overlap and aborting on any failure. */
+  private async guarded(operation: () => Promise<void>): Promise<void> {
+    if (this.state !== "open") throw new GraftError("INVALID_ARGUMENT", `${this.path}: writer is already ${this.state}`);
+    if (this.busy) throw new GraftError("INVALID_ARGUMENT", `${this.path}: a previous write() has not completed`);
+    this.busy = true;
+    try {
+      await operation();
+    } catch (e) {
+      await this.abort();
+      throw ioError(e, this.path);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.buffered === 0 || !this.buffer) return;
+    await writeFully(this.fh, this.buffer.subarray(0, this.buffered), this.position);
+    this.position += this.buffered;
+    this.buffered = 0;
+  }
+}
+
+/**
+ * Replaces the `__metadata__` of a finished file in place, keeping the header
+ * length (and so every data offset) unchanged. Used for the earlier shards of
+ * a sharded output once its final metadata is known.
+ */
+export async function rewriteMetadata(path: string, tensors: readonly TensorSpec[], metadata: Readonly<Record<string, string>>): Promise<void> {
+  const fh = await open(path, "r+").catch((e) => {
+    throw ioError(e, path);
+  });
+  try {
+    const prefix = Buffer.alloc(8);
+    await fh.read(prefix, 0, 8, 0);
+    const headerByteLength = 8 + Number(prefix.readBigUInt64LE(0));
+    await writeFully(fh, renderHeader(tensors, metadata, headerByteLength, path), 0);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Persists a rename on POSIX; directories cannot be opened for fsync everywhere, so failures are ignored. */
+export async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, "r");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // best effort
+  }
+}

@@ -1,0 +1,5 @@
+/** @graft/storage: content-addressed blob storage behind a small, backend-neutral interface. */
+export type { BlobStore, StagedBlob, BlobInfo, StageOptions, ByteRange, ByteSource } from "./blob-store";
+export { isBlobHash } from "./blob-store";
+export { LocalBlobStore, type LocalBlobStoreOptions } from "./local-blob-store";
+export { StorageError, TooLargeError, BlobNotFoundError, isStorageError } from "./errors";

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the Prisma 6 CLI without native engines. Graft uses the TypeScript
+# query compiler with driver adapters (libSQL, pg), so the CLI only needs the
+# schema engine's *JS* paths: migrate diff, migrate deploy, db push, generate.
+# The CLI still insists the native engine files exist, so we point it at empty
+# placeholders and tell it not to verify their checksums.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+stub="$root/node_modules/.cache/prisma-engine-stubs"
+mkdir -p "$stub"
+: >"$stub/libquery_engine.so.node"
+: >"$stub/schema-engine"
+chmod +x "$stub/schema-engine"
+export PRISMA_QUERY_ENGINE_LIBRARY="$stub/libquery_engine.so.node"
+export PRISMA_SCHEMA_ENGINE_BINARY="$stub/schema-engine"
+export PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING=1
+export PRISMA_HIDE_UPDATE_MESSAGE=1
+export CHECKPOINT_DISABLE=1
+export DATABASE_URL="${DATABASE_URL:-file:$root/data/graft.db}"
+exec "$root/node_modules/.bin/prisma" "$@"
