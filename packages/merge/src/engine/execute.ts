@@ -8,13 +8,13 @@
  * passes; a larger one is re-read per pass. The next chunk is read while the
  * kernel computes the current one, so I/O and arithmetic overlap.
  */
-import { createHash, type Hash } from "node:crypto";
 import { GraftError } from "../errors";
 import { fingerprintFromManifest } from "../fingerprint";
 import { recipeToYaml } from "../recipe";
-import { createCheckpointWriter, encodeFromFloat32 } from "../safetensors";
+import { createCheckpointWriter, decodeInto, encodeFromFloat32 } from "../safetensors";
 import { dtypeSize } from "../safetensors";
 import type { MergeChunk, ModelTensor, TensorKernel } from "../types";
+import { TensorHasher } from "./hasher";
 import type { InputModel, RawChunk } from "./inputs";
 import type { MergePlan, PlannedTensor } from "./plan";
 
@@ -32,9 +32,9 @@ export interface ExecuteOptions {
   overwrite?: boolean;
   /** Config/tokenizer files copied into the output (from the base directory). */
   copyFiles?: readonly string[];
-  /** Elements per chunk; default 4 Mi (16 MiB of float32 per input). */
+  /** Elements per chunk; default 1 Mi (4 MiB of float32 per buffer). */
   chunkElements?: number;
-  /** Tensors whose float32 data for all inputs fits here are read only once. Default 256 MiB. */
+  /** Tensors whose stored bytes for all inputs fit here are read only once, even when the method scans them several times. Default 256 MiB. */
   retainBytes?: number;
   onProgress?: (p: MergeProgress) => void;
   signal?: AbortSignal;
@@ -60,7 +60,7 @@ export interface InputRecord {
   sha256?: string;
 }
 
-const DEFAULT_CHUNK = 4 << 20;
+const DEFAULT_CHUNK = 1 << 20;
 const DEFAULT_RETAIN = 256 << 20;
 
 export async function executePlan(plan: MergePlan, options: ExecuteOptions): Promise<MergeResult> {
@@ -70,6 +70,28 @@ export async function executePlan(plan: MergePlan, options: ExecuteOptions): Pro
   const fingerprints = new Map<InputModel, Record<string, { dtype: string; shape: number[]; sha256: string }>>();
   for (const input of inputs) if (input.kind === "checkpoint") fingerprints.set(input, {});
 
+  const recordsWith = (fingerprintOf: (input: InputModel) => string | null): InputRecord[] =>
+    inputs.map((input) => ({
+      role: input === plan.base ? "base" : "model",
+      ref: input.ref,
+      kind: input.kind,
+      fingerprint: fingerprintOf(input),
+    }));
+  const finalMetadata = (records: InputRecord[]): Record<string, string> => ({
+    format: "pt",
+    "graft.kind": "merged-model",
+    "graft.recipe": recipeToYaml(plan.recipe),
+    "graft.inputs": JSON.stringify(records),
+    ...options.metadata,
+  });
+  // Input fingerprints are only known once every byte has streamed by; the
+  // header reserves room for the final metadata (every checkpoint fingerprint
+  // is "sha256:" + 64 hex digits, so its size is known now) and is patched in
+  // finish(). The recipe and the refs can be long: they are measured, not guessed.
+  const placeholder = `sha256:${"0".repeat(64)}`;
+  const reserveMetadataBytes =
+    512 + Buffer.byteLength(JSON.stringify(finalMetadata(recordsWith((input) => (input.kind === "checkpoint" ? placeholder : (input.fingerprint ?? null))))));
+
   const writer = await createCheckpointWriter(
     options.outDir,
     plan.tensors.map((t) => ({ name: t.name, dtype: t.outDtype, shape: t.shape })),
@@ -77,56 +99,70 @@ export async function executePlan(plan: MergePlan, options: ExecuteOptions): Pro
       maxShardBytes: options.maxShardBytes,
       overwrite: options.overwrite,
       copyFiles: options.copyFiles,
-      // Input fingerprints are only known once every byte has streamed by;
-      // the header reserves room and is patched in finish().
-      reserveMetadataBytes: 512 + 256 * inputs.length,
+      reserveMetadataBytes,
       metadata: { format: "pt" },
     },
   );
 
+  const buffers = new ChunkBuffers(plan.models.length);
+  const hasher = new TensorHasher();
+  let checks: Promise<unknown> = Promise.resolve();
   let bytesDone = 0;
   try {
     for (let i = 0; i < plan.tensors.length; i++) {
       const t = plan.tensors[i]!;
       if (options.signal?.aborted) throw new GraftError("CANCELLED", "merge cancelled");
-      const hashes = new Map<InputModel, Hash>();
-      for (const input of fingerprints.keys()) if (input.has(t.name)) hashes.set(input, createHash("sha256"));
+      const hashes = new Map<InputModel, ByteHash>();
+      inputs.forEach((input, index) => {
+        if (fingerprints.has(input) && input.has(t.name)) {
+          const key = `${index}:${t.name}`;
+          hashes.set(input, { key, update: (bytes, transfer) => hasher.update(key, bytes, transfer) });
+        }
+      });
       if (t.action === "copy") {
         await copyTensor(plan.base ?? plan.models[0]!, t, writer, hashes, chunkElements);
       } else {
-        await mergeTensor(plan, t, writer, hashes, chunkElements, retainBytes, options.signal);
+        await mergeTensor(plan, t, writer, hashes, buffers, chunkElements, retainBytes, options.signal);
       }
-      for (const [input, hash] of hashes) {
-        const info = input.info(t.name);
-        fingerprints.get(input)![t.name] = { dtype: info.dtype, shape: info.shape, sha256: hash.digest("hex") };
-      }
-      if (plan.base && plan.foundationFingerprint) verifyBaseTensor(plan, t.name, fingerprints.get(plan.base)![t.name]!.sha256);
+      // Digests arrive from the hashing thread; the previous tensor's are
+      // checked now, so hashing overlaps the next tensor's arithmetic.
+      await checks;
+      checks = Promise.all(
+        [...hashes].map(async ([input, hash]) => {
+          const info = input.info(t.name);
+          const sha256 = await hasher.digest(hash.key);
+          fingerprints.get(input)![t.name] = { dtype: info.dtype, shape: info.shape, sha256 };
+          if (input === plan.base && plan.foundationFingerprint) verifyBaseTensor(plan, t.name, sha256);
+        }),
+      );
       bytesDone += t.outBytes;
       options.onProgress?.({ tensorsDone: i + 1, tensorsTotal: plan.tensors.length, bytesDone, bytesTotal: plan.totalOutBytes, tensor: t.name });
     }
 
-    const records = inputs.map((input): InputRecord => ({
-      role: input === plan.base ? "base" : "model",
-      ref: input.ref,
-      kind: input.kind,
-      fingerprint: input.kind === "checkpoint" ? fingerprintFromManifest(fingerprints.get(input)!) : (input.fingerprint ?? null),
-    }));
+    await checks;
+    const records = recordsWith((input) =>
+      input.kind === "checkpoint" ? fingerprintFromManifest(fingerprints.get(input)!) : (input.fingerprint ?? null),
+    );
     const baseFingerprint = plan.base ? records[0]!.fingerprint : null;
     if (plan.foundationFingerprint && baseFingerprint !== plan.foundationFingerprint) {
       throw new GraftError("FINGERPRINT_MISMATCH", `base ${plan.base!.ref} is ${baseFingerprint}, but the task vectors were made against ${plan.foundationFingerprint}`);
     }
-    await writer.finish({
-      format: "pt",
-      "graft.kind": "merged-model",
-      "graft.recipe": recipeToYaml(plan.recipe),
-      "graft.inputs": JSON.stringify(records),
-      ...options.metadata,
-    });
+    await writer.finish(finalMetadata(records));
     return { outDir: options.outDir, tensors: plan.tensors.length, bytesWritten: bytesDone, baseFingerprint, inputs: records };
   } catch (e) {
+    await checks.catch(() => {});
     await writer.abort();
     throw e;
+  } finally {
+    await hasher.close();
   }
+}
+
+/** An input's running content hash for the current tensor (computed on the hashing thread). */
+interface ByteHash {
+  key: string;
+  /** With `transfer`, the bytes are handed over and must not be used again. */
+  update(bytes: Uint8Array, transfer: boolean): void;
 }
 
 /** Task vectors carry the sha256 of every base tensor: a different base is caught at its first differing tensor. */
@@ -145,48 +181,99 @@ interface ChunkWriter {
   writeChunk(name: string, bytes: Uint8Array): Promise<void>;
 }
 
-async function copyTensor(source: InputModel, t: PlannedTensor, writer: ChunkWriter, hashes: Map<InputModel, Hash>, chunkElements: number): Promise<void> {
+async function copyTensor(source: InputModel, t: PlannedTensor, writer: ChunkWriter, hashes: Map<InputModel, ByteHash>, chunkElements: number): Promise<void> {
   const size = dtypeSize(t.inDtype);
   for (let offset = 0; offset < t.numel || (t.numel === 0 && offset === 0); offset += chunkElements) {
     const count = Math.min(chunkElements, t.numel - offset);
     const raw = await source.readRaw(t.name, offset * size, count * size);
-    hashes.get(source)?.update(raw);
+    // The other checkpoints' copies are not written, but their bytes belong to their fingerprints.
+    for (const [input, hash] of hashes) {
+      if (input !== source) hash.update(await input.readRaw(t.name, offset * size, count * size), true);
+    }
     await writer.writeChunk(t.name, raw);
+    hashes.get(source)?.update(raw, true);
     if (t.numel === 0) break;
   }
 }
 
-/** One chunk's values for every input, as the kernel sees them. */
-function buildChunk(offset: number, length: number, base: Float32Array | null, models: (RawChunk | null)[], inputs: InputModel[]): MergeChunk {
-  return {
-    offset,
-    length,
-    base,
-    models: models.map((m, i) => lazyModelTensor(inputs[i]!.kind, m?.values ?? null, base, length)),
-  };
+/**
+ * Reusable float32 buffers for one chunk of every input. A chunk's model
+ * views decode weights and compute deltas lazily, once, into these buffers;
+ * they are overwritten by the next chunk, so kernels must not keep them.
+ */
+class ChunkBuffers {
+  private base: Float32Array = new Float32Array(0);
+  private readonly weights: Float32Array[] = [];
+  private readonly deltas: Float32Array[] = [];
+  out: Float32Array = new Float32Array(0);
+
+  constructor(private readonly models: number) {
+    for (let i = 0; i < models; i++) {
+      this.weights.push(new Float32Array(0));
+      this.deltas.push(new Float32Array(0));
+    }
+  }
+
+  private fit(a: Float32Array, n: number): Float32Array {
+    return a.length >= n ? a.subarray(0, n) : new Float32Array(n);
+  }
+
+  /** Decodes one chunk of every input into the buffers and returns the kernel's view of it. */
+  view(offset: number, length: number, base: RawChunk | null, models: (RawChunk | null)[], inputs: InputModel[]): MergeChunk {
+    let baseValues: Float32Array | null = null;
+    if (base) {
+      this.base = this.fit(this.base, length);
+      baseValues = fill(base, this.base);
+    }
+    this.out = this.fit(this.out, length);
+    const views = models.map((raw, i): ModelTensor => {
+      const isCheckpoint = inputs[i]!.kind === "checkpoint";
+      let weights: Float32Array | null = null;
+      let delta: Float32Array | null = null;
+      const weightsBuf = (this.weights[i] = this.fit(this.weights[i]!, length));
+      const deltaBuf = (this.deltas[i] = this.fit(this.deltas[i]!, length));
+      const getWeights = (): Float32Array => {
+        if (!weights) weights = isCheckpoint ? fill(raw!, weightsBuf) : addInto(baseValues, getDelta(), weightsBuf);
+        return weights;
+      };
+      const getDelta = (): Float32Array => {
+        if (!delta) delta = isCheckpoint ? subtractInto(getWeights(), baseValues, deltaBuf) : raw ? fill(raw, deltaBuf) : deltaBuf.fill(0);
+        return delta;
+      };
+      return { weights: getWeights, delta: getDelta };
+    });
+    return { offset, length, base: baseValues, models: views };
+  }
 }
 
-function lazyModelTensor(kind: InputModel["kind"], values: Float32Array | null, base: Float32Array | null, length: number): ModelTensor {
-  let weights: Float32Array | null = kind === "checkpoint" ? values : null;
-  let delta: Float32Array | null = kind === "task-vector" ? (values ?? new Float32Array(length)) : null;
-  return {
-    weights() {
-      if (!weights) {
-        if (!base) throw new GraftError("INVALID_RECIPE", "a task vector needs base_model");
-        weights = new Float32Array(length);
-        for (let j = 0; j < length; j++) weights[j] = base[j]! + delta![j]!;
-      }
-      return weights;
-    },
-    delta() {
-      if (!delta) {
-        if (!base) throw new GraftError("INVALID_RECIPE", "this merge method needs base_model");
-        delta = new Float32Array(length);
-        for (let j = 0; j < length; j++) delta[j] = weights![j]! - base[j]!;
-      }
-      return delta;
-    },
+function fill(raw: RawChunk, target: Float32Array): Float32Array {
+  if ("values" in raw) {
+    target.set(raw.values);
+    return target;
+  }
+  return decodeInto(raw.dtype, raw.bytes, target);
+}
+
+function subtractInto(weights: Float32Array, base: Float32Array | null, out: Float32Array): Float32Array {
+  if (!base) throw new GraftError("INVALID_RECIPE", "this merge method needs base_model");
+  const n = out.length;
+  for (let j = 0; j < n; j++) out[j] = weights[j]! - base[j]!;
+  return out;
+}
+
+function addInto(base: Float32Array | null, delta: Float32Array, out: Float32Array): Float32Array {
+  if (!base) throw new GraftError("INVALID_RECIPE", "a task vector needs base_model");
+  const n = out.length;
+  for (let j = 0; j < n; j++) out[j] = base[j]! + delta[j]!;
+  return out;
+}
+
+function hashChunk(hashes: Map<InputModel, ByteHash>, loaded: { base: RawChunk | null; models: (RawChunk | null)[] }, plan: MergePlan, transfer: boolean): void {
+  const each = (input: InputModel | null, raw: RawChunk | null) => {
+    if (input && raw && "bytes" in raw) hashes.get(input)?.update(raw.bytes, transfer);
   };
+  each(plan.base, loaded.base);
+  plan.models.forEach((m, i) => each(m, loaded.models[i] ?? null));
 }
 
 function chunkLength(method: MergePlan["method"], t: PlannedTensor, chunkElements: number): number {
@@ -199,7 +286,8 @@ async function mergeTensor(
   plan: MergePlan,
   t: PlannedTensor,
   writer: ChunkWriter,
-  hashes: Map<InputModel, Hash>,
+  hashes: Map<InputModel, ByteHash>,
+  buffers: ChunkBuffers,
   chunkElements: number,
   retainBytes: number,
   signal?: AbortSignal,
@@ -212,47 +300,51 @@ async function mergeTensor(
     modelParams: t.modelParams,
     seed: plan.seed,
   });
-  const inputCount = plan.models.length + (plan.base ? 1 : 0);
-  const retain = t.numel * 4 * (inputCount + 1) <= retainBytes;
-  const len = retain ? t.numel : chunkLength(plan.method, t, chunkElements);
+  const len = chunkLength(plan.method, t, chunkElements);
   const offsets: number[] = [];
   for (let o = 0; o < t.numel; o += len) offsets.push(o);
   if (t.numel === 0) offsets.push(0);
 
-  let cached: MergeChunk | null = null;
-  const load = async (offset: number, hash: boolean): Promise<MergeChunk> => {
+  // Scan passes see every chunk again: keep the stored bytes when they are
+  // small enough, so a tensor is read from disk (and hashed) only once.
+  type Loaded = { base: RawChunk | null; models: (RawChunk | null)[] };
+  const inputs = [plan.base, ...plan.models].filter((m): m is InputModel => m !== null);
+  const storedBytes = inputs.reduce((a, m) => a + (m.has(t.name) ? m.info(t.name).byteLength : 0), 0);
+  const retained: Loaded[] | null = kernel.scanPasses > 0 && storedBytes <= retainBytes ? [] : null;
+
+  const load = async (c: number): Promise<Loaded> => {
+    if (retained && retained[c]) return retained[c]!;
+    const offset = offsets[c]!;
     const count = Math.min(len, t.numel - offset);
     const [base, ...models] = await Promise.all([
       plan.base ? plan.base.readChunk(t.name, offset, count) : null,
       ...plan.models.map((m) => m.readChunk(t.name, offset, count)),
     ]);
-    if (hash) {
-      if (plan.base && base?.raw) hashes.get(plan.base)?.update(base.raw);
-      plan.models.forEach((m, i) => {
-        const raw = models[i]?.raw;
-        if (raw) hashes.get(m)?.update(raw);
-      });
-    }
-    return buildChunk(offset, count, base?.values ?? null, models, plan.models);
+    const loaded = { base: base ?? null, models };
+    if (retained) retained[c] = loaded;
+    return loaded;
   };
 
-  const passes = kernel.scanPasses + 1;
-  for (let pass = 0; pass < passes; pass++) {
+  for (let pass = 0; pass <= kernel.scanPasses; pass++) {
     const merging = pass === kernel.scanPasses;
-    let next: Promise<MergeChunk> | null = cached ? Promise.resolve(cached) : load(offsets[0]!, pass === 0);
+    let next: Promise<Loaded> | null = load(0);
     for (let c = 0; c < offsets.length; c++) {
       if (signal?.aborted) throw new GraftError("CANCELLED", "merge cancelled");
-      const chunk: MergeChunk = await next!;
+      const loaded: Loaded = await next!;
       // Start reading the next chunk before computing this one.
-      next = c + 1 < offsets.length ? load(offsets[c + 1]!, pass === 0) : null;
-      if (retain) cached = chunk;
+      next = c + 1 < offsets.length ? load(c + 1) : null;
+      const count = Math.min(len, t.numel - offsets[c]!);
+      const chunk = buffers.view(offsets[c]!, count, loaded.base, loaded.models, plan.models);
       if (!merging) {
         kernel.scan!(pass, chunk);
       } else {
-        const out = new Float32Array(chunk.length);
+        const out = buffers.out;
         kernel.merge(chunk, out);
         await writer.writeChunk(t.name, encodeFromFloat32(t.outDtype, out));
       }
+      // Every byte is hashed once, after its chunk was used; bytes kept for
+      // later passes are copied to the hashing thread, others handed over.
+      if (pass === 0) hashChunk(hashes, loaded, plan, !retained);
     }
     if (!merging) kernel.endScan?.(pass);
   }

@@ -6,16 +6,16 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { GraftError } from "../errors";
-import { decodeToFloat32, dtypeSize, openCheckpoint, openSafetensors, type CheckpointReader, type SafetensorsFile } from "../safetensors";
+import { dtypeSize, openCheckpoint, openSafetensors, type CheckpointReader, type SafetensorsFile } from "../safetensors";
 import { isTaskVectorFile, openTaskVector, type StoredDeltaData, type TaskVectorReader } from "../taskvector";
 import type { DType, TensorInfo } from "../types";
 
-export interface RawChunk {
-  /** float32 values of the range: weights for checkpoints, deltas for task vectors */
-  values: Float32Array;
-  /** The stored bytes of the range (checkpoints only; used for content fingerprints). */
-  raw?: Uint8Array;
-}
+/**
+ * One input's data for an element range: weights for checkpoints, deltas for
+ * task vectors. Stored bytes stay undecoded until the engine decodes them into
+ * its reusable buffers (and hashes them, for content fingerprints).
+ */
+export type RawChunk = { bytes: Uint8Array; dtype: DType } | { values: Float32Array };
 
 export interface InputModel {
   /** The reference as written in the recipe. */
@@ -68,17 +68,10 @@ function checkpointInput(ref: string, path: string, reader: CheckpointReader): I
     async readChunk(name, offset, count) {
       const { dtype } = reader.info(name);
       const size = dtypeSize(dtype);
-      const raw = await readRaw(name, offset * size, count * size);
-      return { values: toFloat32(dtype, raw), raw };
+      return { bytes: await readRaw(name, offset * size, count * size), dtype };
     },
     close: () => reader.close(),
   };
-}
-
-/** F32 data read into a fresh, aligned buffer is used in place; other dtypes are decoded. */
-function toFloat32(dtype: TensorInfo["dtype"], raw: Uint8Array): Float32Array {
-  if (dtype === "F32" && raw.byteOffset % 4 === 0) return new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-  return decodeToFloat32(dtype, raw);
 }
 
 async function openTaskVectorInput(ref: string, path: string): Promise<InputModel> {
@@ -121,7 +114,7 @@ async function openTaskVectorInput(ref: string, path: string): Promise<InputMode
       if (storage.kind === "dense") {
         const { dtype } = file.info(storage.tensor);
         const size = dtypeSize(dtype);
-        return { values: toFloat32(dtype, await file.readBytesRange(storage.tensor, offset * size, count * size)) };
+        return { bytes: await file.readBytesRange(storage.tensor, offset * size, count * size), dtype };
       }
       const data = (await stored(name))!;
       return { values: decodeRange(data, offset, count) };

@@ -135,7 +135,9 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
   const scanPasses = sparsifiers.reduce((a, sp) => Math.max(a, sp ? sp.scanPasses : 0), 0);
   const buffers: (Float32Array | null)[] = new Array(m).fill(null);
   const deltas: Float32Array[] = new Array(m);
-  const vals = new Float64Array(m);
+  let accumulator: Float64Array | null = null;
+  let votes: Float64Array | null = null;
+  let divisors: Float64Array | null = null;
   const fround = Math.fround;
 
   let divisorAll = 0;
@@ -174,56 +176,60 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
         } else deltas[i] = d;
       }
 
+      // Column-wise loops: one tight pass per model over a double
+      // accumulator is several times faster in V8 than an inner loop over
+      // models per element, and sums in the same order (model 0 first).
+      const acc = (accumulator = fitF64(accumulator, n));
+      acc.fill(0);
       if (!config.consensus) {
         // mixed = sum_i w_i d_i; divisor = sum_i w_i (1 when |.| < 1e-8)
-        if (m === 1) {
-          const d0 = deltas[0];
-          const w0 = weights[0];
-          for (let j = 0; j < n; j++) out[j] = base[j] + fround(w0 * d0[j]) * linearScale;
-        } else {
-          for (let j = 0; j < n; j++) {
-            let acc = 0;
-            for (let i = 0; i < m; i++) acc += fround(weights[i] * deltas[i][j]);
-            out[j] = base[j] + acc * linearScale;
-          }
+        for (let i = 0; i < m; i++) {
+          const d = deltas[i];
+          const w = weights[i];
+          for (let j = 0; j < n; j++) acc[j] += fround(w * d[j]);
         }
+        for (let j = 0; j < n; j++) out[j] = base[j] + acc[j] * linearScale;
         return;
       }
 
-      // Sign election and disjoint mix, fused per element. Same rule as
-      // consensus.ts (electPositive / agrees), inlined for speed; ties.test.ts
-      // checks the two agree.
+      // Sign election, then the disjoint mix. Same rule as consensus.ts
+      // (electPositive / agrees); ties.test.ts checks the two agree.
+      const vote = (votes = fitF64(votes, n));
+      const divisor = (divisors = fitF64(divisors, n));
+      vote.fill(0);
+      divisor.fill(0);
+      for (let i = 0; i < m; i++) {
+        const d = deltas[i];
+        const w = weights[i];
+        if (bySum) for (let j = 0; j < n; j++) vote[j] += fround(w * d[j]);
+        else {
+          for (let j = 0; j < n; j++) {
+            const v = fround(w * d[j]);
+            vote[j] += v > 0 ? 1 : v < 0 ? -1 : 0;
+          }
+        }
+      }
+      for (let i = 0; i < m; i++) {
+        const d = deltas[i];
+        const w = weights[i];
+        for (let j = 0; j < n; j++) {
+          const v = fround(w * d[j]);
+          if (vote[j] >= 0 ? v > 0 : v < 0) {
+            acc[j] += v;
+            divisor[j] += w;
+          }
+        }
+      }
       for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let i = 0; i < m; i++) {
-          const v = fround(weights[i] * deltas[i][j]);
-          vals[i] = v;
-          s += bySum ? v : v > 0 ? 1 : v < 0 ? -1 : 0;
-        }
-        let mixed = 0;
-        let divisor = 0;
-        if (s >= 0) {
-          for (let i = 0; i < m; i++) {
-            const v = vals[i];
-            if (v > 0) {
-              mixed += v;
-              divisor += weights[i];
-            }
-          }
-        } else {
-          for (let i = 0; i < m; i++) {
-            const v = vals[i];
-            if (v < 0) {
-              mixed += v;
-              divisor += weights[i];
-            }
-          }
-        }
-        if (divisor === 0) divisor = 1;
-        out[j] = base[j] + (normalize ? mixed / divisor : mixed) * lambda;
+        const div = divisor[j] === 0 ? 1 : divisor[j];
+        out[j] = base[j] + (normalize ? acc[j] / div : acc[j]) * lambda;
       }
     },
   };
+}
+
+function fitF64(a: Float64Array | null, n: number): Float64Array {
+  return a && a.length >= n ? a.subarray(0, n) : new Float64Array(n);
 }
 
 /**

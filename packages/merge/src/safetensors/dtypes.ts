@@ -123,6 +123,14 @@ function halfToFloatTable(): Uint32Array {
  * of `bytes`). F64 is rounded to the nearest float; F16 and BF16 are exact.
  */
 export function decodeToFloat32(dtype: DType, bytes: Uint8Array): Float32Array {
+  return decodeInto(dtype, bytes, new Float32Array(bytes.byteLength / (DTYPE_SIZES[dtype] ?? 1)));
+}
+
+/**
+ * Decodes into `out` (its first byteLength/size elements), so hot loops can
+ * reuse one buffer per input instead of allocating per chunk. Returns `out`.
+ */
+export function decodeInto(dtype: DType, bytes: Uint8Array, out: Float32Array): Float32Array {
   if (!isFloatDType(dtype)) {
     throw new GraftError("UNSUPPORTED", `cannot decode ${dtype} data as floating point`);
   }
@@ -132,7 +140,7 @@ export function decodeToFloat32(dtype: DType, bytes: Uint8Array): Float32Array {
   }
   assertLittleEndianHost();
   const n = bytes.byteLength / size;
-  const out = new Float32Array(n);
+  if (out.length < n) throw new GraftError("INVALID_ARGUMENT", `decode target holds ${out.length} elements, ${n} needed`);
   const { buffer, offset } = alignedBuffer(bytes, size);
   switch (dtype) {
     case "F32":
@@ -143,14 +151,14 @@ export function decodeToFloat32(dtype: DType, bytes: Uint8Array): Float32Array {
       break;
     case "F16": {
       const src = new Uint16Array(buffer, offset, n);
-      const dst = new Uint32Array(out.buffer);
+      const dst = new Uint32Array(out.buffer, out.byteOffset, n);
       const table = halfToFloatTable();
       for (let i = 0; i < n; i++) dst[i] = table[src[i]];
       break;
     }
     case "BF16": {
       const src = new Uint16Array(buffer, offset, n);
-      const dst = new Uint32Array(out.buffer);
+      const dst = new Uint32Array(out.buffer, out.byteOffset, n);
       for (let i = 0; i < n; i++) dst[i] = src[i] << 16;
       break;
     }

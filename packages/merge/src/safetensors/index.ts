@@ -8,6 +8,7 @@ export {
   isDType,
   isFloatDType,
   decodeToFloat32,
+  decodeInto,
   encodeFromFloat32,
   f16BitsToF32Bits,
   f32BitsToF16Bits,

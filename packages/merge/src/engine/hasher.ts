@@ -1,0 +1,66 @@
+/**
+ * SHA-256 of input tensors on the second core. Content fingerprints need a
+ * hash of every byte the merge reads; doing that in a worker thread lets it
+ * overlap the merge arithmetic instead of adding to it. Buffers the engine
+ * no longer needs are transferred (zero-copy); others are copied.
+ *
+ * The worker is inline JavaScript (eval) so it runs the same under tsx, a
+ * bundler (Next.js) or plain node, with no file to locate at run time.
+ */
+import { Worker } from "node:worker_threads";
+
+const WORKER_SOURCE = `
+const { parentPort } = require("node:worker_threads");
+const { createHash } = require("node:crypto");
+const hashes = new Map();
+parentPort.on("message", (m) => {
+  if (m.type === "update") {
+    let h = hashes.get(m.key);
+    if (!h) hashes.set(m.key, (h = createHash("sha256")));
+    h.update(new Uint8Array(m.buffer, m.offset, m.length));
+  } else if (m.type === "digest") {
+    const h = hashes.get(m.key) ?? createHash("sha256");
+    hashes.delete(m.key);
+    parentPort.postMessage({ id: m.id, hex: h.digest("hex") });
+  }
+});
+`;
+
+export class TensorHasher {
+  private readonly worker = new Worker(WORKER_SOURCE, { eval: true });
+  private nextId = 0;
+  private readonly pending = new Map<number, (hex: string) => void>();
+  private failure: Error | null = null;
+
+  constructor() {
+    this.worker.on("message", (m: { id: number; hex: string }) => {
+      this.pending.get(m.id)?.(m.hex);
+      this.pending.delete(m.id);
+    });
+    this.worker.on("error", (e) => {
+      this.failure = e;
+    });
+  }
+
+  /** Adds bytes to the hash `key`. With `transfer`, `bytes` is detached and must not be used again. */
+  update(key: string, bytes: Uint8Array, transfer: boolean): void {
+    if (this.failure) throw this.failure;
+    const owned = transfer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const buffer = owned ? bytes.buffer : new Uint8Array(bytes).buffer;
+    this.worker.postMessage({ type: "update", key, buffer, offset: 0, length: bytes.byteLength }, [buffer as ArrayBuffer]);
+  }
+
+  /** The hex digest of everything added under `key` (which is then reset). */
+  digest(key: string): Promise<string> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.worker.postMessage({ type: "digest", key, id });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
