@@ -4,11 +4,24 @@
  * the first time. Safe to run again: migrations apply once, the seed skips
  * what exists.
  */
-import { mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createDb, migrateDatabase } from "@graft/db";
 import { LocalBlobStore } from "@graft/storage";
 import { seedDemo } from "./demo/seed";
-import { scriptEnv } from "./env";
+import { repoRoot, scriptEnv } from "./env";
+
+// Sessions are signed with NEXTAUTH_SECRET, which production mode requires:
+// a fresh .env gets its own random secret, never a shared default.
+const envFile = join(repoRoot, ".env");
+if (existsSync(envFile)) {
+  const text = readFileSync(envFile, "utf8");
+  if (/^NEXTAUTH_SECRET=(""|)[ \t]*$/m.test(text)) {
+    writeFileSync(envFile, text.replace(/^NEXTAUTH_SECRET=.*$/m, `NEXTAUTH_SECRET="${randomBytes(32).toString("base64")}"`));
+    console.log("generated NEXTAUTH_SECRET in .env");
+  }
+}
 
 mkdirSync(scriptEnv.dataDir, { recursive: true });
 mkdirSync(scriptEnv.modelsDir, { recursive: true });

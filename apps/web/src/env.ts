@@ -44,6 +44,7 @@ const schema = z.object({
   NEXTAUTH_URL: optionalString.refine((v) => v === undefined || URL.canParse(v), "must be an absolute URL"),
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,
+  GRAFT_AUTO_MIGRATE: z.enum(["0", "1", "true", "false", ""], { error: "must be 1/true or 0/false" }).optional(),
 });
 
 export interface Env {
@@ -57,6 +58,8 @@ export interface Env {
   nextAuthSecret: string;
   nextAuthUrl: string | undefined;
   github: { clientId: string; clientSecret: string } | null;
+  /** Apply pending prisma/migrations when the server starts (default on). */
+  autoMigrate: boolean;
 }
 
 export class EnvError extends Error {
@@ -69,29 +72,26 @@ export class EnvError extends Error {
 /** Pure parser (exported for tests): environment record in, typed config or EnvError out. */
 export function parseEnv(source: Record<string, string | undefined>, repoRoot = findRepoRoot()): { env: Env; warnings: string[] } {
   const result = schema.safeParse(source);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => {
-      const name = i.path.join(".") || "environment";
-      const value = source[name];
-      const shown = value === undefined ? "" : name.includes("SECRET") ? " (value hidden)" : ` (got ${JSON.stringify(value)})`;
-      return `${name}: ${i.message}${shown}`;
-    });
-    throw new EnvError(problems);
+  const problems: string[] = result.success
+    ? []
+    : result.error.issues.map((i) => {
+        const name = i.path.join(".") || "environment";
+        const value = source[name];
+        const shown = value === undefined ? "" : name.includes("SECRET") ? " (value hidden)" : ` (got ${JSON.stringify(value)})`;
+        return `${name}: ${i.message}${shown}`;
+      });
+  const production = source.NODE_ENV === "production";
+  if (production && !source.NEXTAUTH_SECRET?.trim()) {
+    problems.push("NEXTAUTH_SECRET: required in production (generate one with `openssl rand -base64 32`)");
   }
+  if (!result.success || problems.length) throw new EnvError(problems);
   const v = result.data;
   const warnings: string[] = [];
-  const problems: string[] = [];
-
-  let secret = v.NEXTAUTH_SECRET;
-  if (!secret) {
-    if (v.NODE_ENV === "production") problems.push("NEXTAUTH_SECRET: required in production (generate one with `openssl rand -base64 32`)");
-    else warnings.push("NEXTAUTH_SECRET is not set; using an insecure development secret");
-    secret = DEV_SECRET;
-  }
+  const secret = v.NEXTAUTH_SECRET ?? DEV_SECRET;
+  if (!v.NEXTAUTH_SECRET) warnings.push("NEXTAUTH_SECRET is not set; using an insecure development secret");
   if ((v.GITHUB_ID === undefined) !== (v.GITHUB_SECRET === undefined)) {
     warnings.push("GITHUB_ID and GITHUB_SECRET must both be set to enable GitHub sign-in; it stays off");
   }
-  if (problems.length) throw new EnvError(problems);
 
   const dataDir = path.resolve(repoRoot, v.GRAFT_DATA_DIR ?? "data");
   return {
@@ -99,7 +99,7 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
     env: {
       nodeEnv: v.NODE_ENV,
       repoRoot,
-      databaseUrl: v.DATABASE_URL ?? `file:${path.join(repoRoot, "data", "graft.db")}`,
+      databaseUrl: v.DATABASE_URL ?? `file:${path.join(dataDir, "graft.db")}`,
       dataDir,
       blobDir: path.resolve(repoRoot, v.GRAFT_BLOB_DIR ?? path.join(dataDir, "blobs")),
       modelsDir: v.GRAFT_MODELS_DIR ? path.resolve(repoRoot, v.GRAFT_MODELS_DIR) : undefined,
@@ -107,11 +107,13 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
       nextAuthSecret: secret,
       nextAuthUrl: v.NEXTAUTH_URL,
       github: v.GITHUB_ID && v.GITHUB_SECRET ? { clientId: v.GITHUB_ID, clientSecret: v.GITHUB_SECRET } : null,
+      autoMigrate: v.GRAFT_AUTO_MIGRATE !== "0" && v.GRAFT_AUTO_MIGRATE !== "false",
     },
   };
 }
 
-let cached: Env | undefined;
+// Route bundles each get their own copy of this module; keep one parse (and one warning) per process.
+const globalForEnv = globalThis as typeof globalThis & { __graftEnv?: Env };
 
 /**
  * The validated environment, parsed on first use (not at import time, so
@@ -119,10 +121,10 @@ let cached: Env | undefined;
  * instrumentation.ts calls it when the server starts, so mistakes surface then.
  */
 export function getEnv(): Env {
-  if (!cached) {
+  if (!globalForEnv.__graftEnv) {
     const { env, warnings } = parseEnv(process.env);
     for (const w of warnings) console.warn(`[graft] ${w}`);
-    cached = env;
+    globalForEnv.__graftEnv = env;
   }
-  return cached;
+  return globalForEnv.__graftEnv;
 }

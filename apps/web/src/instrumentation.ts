@@ -1,16 +1,9 @@
-// Runs once when the server starts: validates the environment so that a bad
-// setting stops start-up with a clear list of problems instead of failing on
-// the first request.
+// Next.js start-up hook. The work itself (environment validation, database
+// migrations) lives in server/startup.ts, imported only for the Node.js
+// runtime so the edge compilation never sees Node-only modules.
 export async function register(): Promise<void> {
-  if (process.env.NEXT_RUNTIME !== "nodejs") return;
-  const { getEnv, EnvError } = await import("./env");
-  try {
-    getEnv();
-  } catch (e) {
-    if (e instanceof EnvError) {
-      console.error(`[graft] ${e.message}`);
-      process.exit(1);
-    }
-    throw e;
+  if (process.env.NEXT_RUNTIME === "nodejs") {
+    const { startup } = await import("./server/startup");
+    await startup();
   }
 }

@@ -10,8 +10,9 @@ import { describeError } from "./errors";
 const program = new Command()
   .name("graft")
   .description("Task-vector arithmetic on safetensors checkpoints, and the Graft registry client")
-  .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  // Usage errors too are one line on stderr (`graft <command> --help` shows usage).
+  .configureOutput({ outputError: (text, write) => write(`graft: ${text.replace(/^error: /, "").trim()}\n`) });
 
 registerLocalCommands(program);
 registerRegistryCommands(program);

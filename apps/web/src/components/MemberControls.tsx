@@ -53,6 +53,7 @@ export function AddMemberForm({ teamSlug }: { teamSlug: string }) {
 export function MemberRowControls({ teamSlug, userId, role }: { teamSlug: string; userId: string; role: string }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
+  const [selected, setSelected] = useState(role);
   const base = `/api/v1/teams/${encodeURIComponent(teamSlug)}/members/${encodeURIComponent(userId)}`;
 
   async function call(init: RequestInit) {
@@ -62,16 +63,20 @@ export function MemberRowControls({ teamSlug, userId, role }: { teamSlug: string
       router.refresh();
     } catch (err) {
       setError(errorMessage(err));
+      setSelected(role); // the change was refused: show the role the member still has
     }
   }
 
   return (
     <div className="row">
       <select
-        defaultValue={role}
+        value={selected}
         aria-label="Role"
         style={{ maxWidth: 130 }}
-        onChange={(e) => void call({ method: "PATCH", body: JSON.stringify({ role: e.target.value }) })}
+        onChange={(e) => {
+          setSelected(e.target.value);
+          void call({ method: "PATCH", body: JSON.stringify({ role: e.target.value }) });
+        }}
         data-testid={`member-role-${userId}`}
       >
         {ROLES.map((r) => (

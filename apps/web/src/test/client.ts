@@ -123,7 +123,7 @@ export async function multipart(fields: Record<string, string>, files: Record<st
 export function multipartBytes(fields: Record<string, string>, files: Record<string, { name: string; bytes: Uint8Array }>): FormData {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.set(k, v);
-  for (const [k, f] of Object.entries(files)) form.set(k, new Blob([f.bytes]), f.name);
+  for (const [k, f] of Object.entries(files)) form.set(k, new Blob([new Uint8Array(f.bytes)]), f.name);
   return form;
 }
 

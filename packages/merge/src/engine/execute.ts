@@ -135,6 +135,10 @@ export async function executePlan(plan: MergePlan, options: ExecuteOptions): Pro
           if (input === plan.base && plan.foundationFingerprint) verifyBaseTensor(plan, t.name, sha256);
         }),
       );
+      // Awaited at the next tensor (or after the loop); until then a failed
+      // check must not count as an unhandled rejection, which would crash the
+      // process before the writer is aborted.
+      checks.catch(() => {});
       bytesDone += t.outBytes;
       options.onProgress?.({ tensorsDone: i + 1, tensorsTotal: plan.tensors.length, bytesDone, bytesTotal: plan.totalOutBytes, tensor: t.name });
     }

@@ -8,6 +8,7 @@
  * bundler (Next.js) or plain node, with no file to locate at run time.
  */
 import { Worker } from "node:worker_threads";
+import { GraftError } from "../errors";
 
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
@@ -29,16 +30,24 @@ parentPort.on("message", (m) => {
 export class TensorHasher {
   private readonly worker = new Worker(WORKER_SOURCE, { eval: true });
   private nextId = 0;
-  private readonly pending = new Map<number, (hex: string) => void>();
+  private readonly pending = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
+  private closing = false;
 
   constructor() {
     this.worker.on("message", (m: { id: number; hex: string }) => {
-      this.pending.get(m.id)?.(m.hex);
+      this.pending.get(m.id)?.resolve(m.hex);
       this.pending.delete(m.id);
     });
-    this.worker.on("error", (e) => {
-      this.failure = e;
+    // A dead hashing thread must fail the merge, not leave digests waiting forever.
+    const fail = (e: Error) => {
+      this.failure ??= new GraftError("IO", `hashing thread failed: ${e.message}`);
+      for (const p of this.pending.values()) p.reject(this.failure);
+      this.pending.clear();
+    };
+    this.worker.on("error", fail);
+    this.worker.on("exit", (code) => {
+      if (!this.closing) fail(new Error(`exited with code ${code}`));
     });
   }
 
@@ -54,13 +63,14 @@ export class TensorHasher {
   digest(key: string): Promise<string> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ type: "digest", key, id });
     });
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.worker.terminate();
   }
 }

@@ -24,6 +24,7 @@ import {
 import {
   CONFIG_JSON,
   decodeValues,
+  encodeSafetensors,
   finetune,
   INT_TENSOR,
   LLAMA_SPEC,
@@ -761,6 +762,44 @@ models:
     expect(await tmp.list()).toEqual(before);
   });
 
+  it("a base that differs in its first tensor fails cleanly while later tensors are still streaming", async () => {
+    // The per-tensor sha256 check of tensor 1 completes while tensor 2 (large,
+    // in many small chunks) is being merged: the failure must surface as the
+    // merge's own rejection, never as an unhandled rejection (which crashes a
+    // CLI process with a stack trace and skips the cleanup).
+    const dir = join(root, "late-check");
+    const n = 1 << 20;
+    const model = (first: number, second: number) =>
+      encodeSafetensors([
+        { name: "a.weight", dtype: "F32", shape: [16], bytes: new Uint8Array(new Float32Array(16).map((_, i) => i + first).buffer) },
+        { name: "b.weight", dtype: "F32", shape: [n], bytes: new Uint8Array(new Float32Array(n).map((_, i) => (i % 97) / 100 + second).buffer) },
+      ]);
+    for (const [name, first, second] of [["base", 0, 0], ["ft", 0.5, 1], ["wrongBase", 9, 0]] as const) {
+      await mkdir(join(dir, name), { recursive: true });
+      await writeFile(join(dir, name, "model.safetensors"), model(first, second));
+    }
+    await writeTaskVector(join(dir, "base"), join(dir, "ft"), join(dir, "tv.safetensors"));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    let error: unknown;
+    try {
+      await runMerge(parseRecipe(`merge_method: task_arithmetic\nbase_model: wrongBase\nmodels:\n  - model: tv.safetensors\n    parameters: { weight: 1 }\n`), {
+        baseDir: dir,
+        outDir: join(dir, "out"),
+        chunkElements: 4096,
+      });
+    } catch (e) {
+      error = e;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    process.off("unhandledRejection", onUnhandled);
+    expect(unhandled.map(String)).toEqual([]);
+    expect((error as GraftError).code).toBe("FINGERPRINT_MISMATCH");
+    expect((error as GraftError).message).toContain('"a.weight"');
+    expect((await readdir(dir)).sort()).toEqual(["base", "ft", "tv.safetensors", "wrongBase"]);
+  });
+
   it("the same is caught from the headers when the base fingerprint is known up front", async () => {
     const reader = await openCheckpoint(join(root, "other"));
     const otherFp = (await fingerprintCheckpoint(reader)).fingerprint;
@@ -890,6 +929,20 @@ models:
     expect(await readdir(out)).toEqual(["keep.txt"]);
     expect(await readFile(join(out, "keep.txt"), "utf8")).toBe("precious");
     expect((await readdir(root)).filter((n) => n.includes(".partial-") || n.includes(".old-"))).toEqual([]);
+
+    // a merge that fails half-way leaves the old directory as it was, even with overwrite
+    let failed: unknown;
+    try {
+      await runMerge(parseRecipe(`merge_method: task_arithmetic\nbase_model: base\nmodels:\n  - model: tvOther.safetensors\n    parameters: { weight: 1 }\n`), {
+        baseDir: root,
+        outDir: out,
+        overwrite: true,
+      });
+    } catch (e) {
+      failed = e;
+    }
+    expect((failed as GraftError).code).toBe("FINGERPRINT_MISMATCH");
+    expect(await readdir(out)).toEqual(["keep.txt"]);
 
     await runMerge(recipe, { baseDir: root, outDir: out, overwrite: true });
     expect((await readdir(out)).sort()).toEqual(["config.json", "model.safetensors", "tokenizer.json"]);

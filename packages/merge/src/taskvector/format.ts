@@ -139,6 +139,9 @@ export function decodeManifest(text: string, source: string): Manifest {
   return { ...manifest };
 }
 
+/** Largest tensor readDelta decodes whole: 2^31 float32 values (8 GiB). */
+export const MAX_DENSE_ELEMENTS = 2 ** 31;
+
 export function numelOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -473,6 +476,15 @@ class TaskVectorFileReader implements TaskVectorReader {
 
   async readDelta(baseName: string): Promise<Float32Array | null> {
     const entry = this.baseEntry(baseName);
+    const numel = numelOf(entry.shape);
+    // A dense copy is allocated here: refuse sizes no reader could hold,
+    // before trusting a shape that only the manifest claims.
+    if (numel > MAX_DENSE_ELEMENTS) {
+      throw new GraftError(
+        "UNSUPPORTED",
+        `${this.path}: tensor "${baseName}" has ${numel} elements, more than ${MAX_DENSE_ELEMENTS} can be decoded whole; merges stream it in chunks instead`,
+      );
+    }
     const data = await this.readStored(baseName);
     if (!data) return null;
     switch (data.kind) {

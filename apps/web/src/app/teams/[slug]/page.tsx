@@ -85,7 +85,7 @@ export default async function TeamPage({ params }: { params: Promise<{ slug: str
               <td>{formatDate(m.joinedAt)}</td>
               {canManage && (
                 <td>
-                  <MemberRowControls teamSlug={team.slug} userId={m.userId} role={m.role} />
+                  <MemberRowControls key={m.role} teamSlug={team.slug} userId={m.userId} role={m.role} />
                 </td>
               )}
             </tr>

@@ -35,6 +35,8 @@ export const GET = withErrors<{ id: string }>(async (req, { params }) => {
   const headers = new Headers({
     "accept-ranges": "bytes",
     "content-type": "application/octet-stream",
+    // Next.js currently strips Content-Length from route-handler responses (the body goes out chunked);
+    // set anyway so it is sent wherever it is honoured. Content-Range always carries the total size.
     "content-length": String(download.length),
     "content-disposition": `attachment; filename="${download.filename.replace(/[^A-Za-z0-9._-]/g, "_")}"`,
     etag: `"${download.sha256}"`,

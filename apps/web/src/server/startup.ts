@@ -1,0 +1,25 @@
+// Runs once when the server starts: validates the environment (a bad setting
+// stops start-up with a clear list of problems instead of failing on the
+// first request) and brings the SQLite database up to date with
+// prisma/migrations (idempotent; set GRAFT_AUTO_MIGRATE=0 to manage it yourself).
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { migrateDatabase } from "@graft/db";
+import { EnvError, getEnv, type Env } from "@/env";
+
+export async function startup(): Promise<void> {
+  let env: Env;
+  try {
+    env = getEnv();
+  } catch (e) {
+    if (e instanceof EnvError) {
+      console.error(`[graft] ${e.message}`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  if (!env.autoMigrate) return;
+  if (env.databaseUrl.startsWith("file:")) await mkdir(path.dirname(env.databaseUrl.slice("file:".length)), { recursive: true });
+  const result = await migrateDatabase(env.databaseUrl, { migrationsDir: path.join(env.repoRoot, "prisma", "migrations") });
+  if (result.applied.length) console.log(`[graft] applied migrations: ${result.applied.join(", ")}`);
+}
