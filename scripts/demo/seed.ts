@@ -35,7 +35,7 @@ interface Spec {
 }
 
 /** A small decoder-shaped model: embeddings, 4 MLP blocks, a head. */
-const TENSORS: Spec[] = [
+const TENSORS: Spec[] = ([
   { name: "model.embed_tokens.weight", dtype: "F32", shape: [256, 64] },
   ...[0, 1, 2, 3].flatMap((l) => [
     { name: `model.layers.${l}.mlp.up_proj.weight`, dtype: "F32" as DType, shape: [128, 64] },
@@ -43,7 +43,7 @@ const TENSORS: Spec[] = [
     { name: `model.layers.${l}.norm.weight`, dtype: "F32" as DType, shape: [64] },
   ]),
   { name: "lm_head.weight", dtype: "F32", shape: [256, 64] },
-].sort((a, b) => (a.name < b.name ? -1 : 1));
+] as Spec[]).sort((a, b) => (a.name < b.name ? -1 : 1));
 
 /** Deterministic values: a seeded generator, so every machine seeds the same bytes. */
 function values(seed: number, n: number, scale: number): Float32Array {
@@ -102,7 +102,7 @@ export async function seedDemo(ctx: CoreContext, modelsDir: string): Promise<str
   const existing = await getFoundation(ctx, FOUNDATION_SLUG).catch(() => null);
   if (existing) return `demo marketplace already seeded (foundation ${FOUNDATION_SLUG})`;
 
-  const users = [];
+  const users: { id: string }[] = [];
   for (const u of DEMO_USERS) {
     const found = await ctx.db.user.findUnique({ where: { email: u.email } });
     users.push(found ?? (await registerUser(ctx, { email: u.email, password: DEMO_PASSWORD, name: u.name })));

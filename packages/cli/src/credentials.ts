@@ -2,7 +2,7 @@
  * Where `graft login` keeps the registry URL and API token: $GRAFT_CONFIG_DIR
  * or ~/.config/graft, file mode 0600. GRAFT_URL and GRAFT_TOKEN override it.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Credentials } from "./api-client";
@@ -15,7 +15,11 @@ function configPath(): string {
 export async function saveCredentials(creds: Credentials): Promise<string> {
   const path = configPath();
   await mkdir(join(path, ".."), { recursive: true, mode: 0o700 });
-  await writeFile(path, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
+  // A fresh 0600 file renamed over the old one: an existing file's wider
+  // permissions never carry over to the new token.
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, path);
   return path;
 }
 

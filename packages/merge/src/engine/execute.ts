@@ -11,7 +11,7 @@
 import { GraftError } from "../errors";
 import { fingerprintFromManifest } from "../fingerprint";
 import { recipeToYaml } from "../recipe";
-import { createCheckpointWriter, decodeInto, encodeFromFloat32 } from "../safetensors";
+import { createCheckpointWriter, decodeInto, decodeMinusInto, encodeFromFloat32 } from "../safetensors";
 import { dtypeSize } from "../safetensors";
 import type { MergeChunk, ModelTensor, TensorKernel } from "../types";
 import { TensorHasher } from "./hasher";
@@ -241,7 +241,13 @@ class ChunkBuffers {
         return weights;
       };
       const getDelta = (): Float32Array => {
-        if (!delta) delta = isCheckpoint ? subtractInto(getWeights(), baseValues, deltaBuf) : raw ? fill(raw, deltaBuf) : deltaBuf.fill(0);
+        if (delta) return delta;
+        if (!isCheckpoint) delta = raw ? fill(raw, deltaBuf) : deltaBuf.fill(0);
+        else if (weights || !("bytes" in raw!)) delta = subtractInto(getWeights(), baseValues, deltaBuf);
+        else {
+          if (!baseValues) throw new GraftError("INVALID_RECIPE", "this merge method needs base_model");
+          delta = decodeMinusInto(raw.dtype, raw.bytes, baseValues, deltaBuf);
+        }
         return delta;
       };
       return { weights: getWeights, delta: getDelta };

@@ -166,6 +166,37 @@ export function decodeInto(dtype: DType, bytes: Uint8Array, out: Float32Array): 
   return out;
 }
 
+/**
+ * `out = decode(bytes) - minus`, fused in one pass: a merge's deltas come
+ * straight from stored bytes without a second sweep over a decoded copy.
+ */
+export function decodeMinusInto(dtype: DType, bytes: Uint8Array, minus: Float32Array, out: Float32Array): Float32Array {
+  const n = bytes.byteLength / (DTYPE_SIZES[dtype] ?? 1);
+  if (dtype !== "BF16" && dtype !== "F16") {
+    decodeInto(dtype, bytes, out);
+    for (let i = 0; i < n; i++) out[i] -= minus[i];
+    return out;
+  }
+  assertLittleEndianHost();
+  if (out.length < n || minus.length < n) throw new GraftError("INVALID_ARGUMENT", `decode target holds ${Math.min(out.length, minus.length)} elements, ${n} needed`);
+  const { buffer, offset } = alignedBuffer(bytes, 2);
+  const src = new Uint16Array(buffer, offset, n);
+  const bits = new Uint32Array(out.buffer, out.byteOffset, n);
+  if (dtype === "BF16") {
+    for (let i = 0; i < n; i++) {
+      bits[i] = src[i] << 16;
+      out[i] -= minus[i];
+    }
+  } else {
+    const table = halfToFloatTable();
+    for (let i = 0; i < n; i++) {
+      bits[i] = table[src[i]];
+      out[i] -= minus[i];
+    }
+  }
+  return out;
+}
+
 /** Encodes floats as little-endian `dtype` bytes (a new buffer), rounding to nearest-even. */
 export function encodeFromFloat32(dtype: DType, values: Float32Array): Uint8Array {
   if (!isFloatDType(dtype)) {

@@ -9,6 +9,7 @@ export {
   isFloatDType,
   decodeToFloat32,
   decodeInto,
+  decodeMinusInto,
   encodeFromFloat32,
   f16BitsToF32Bits,
   f32BitsToF16Bits,

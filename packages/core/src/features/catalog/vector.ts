@@ -6,6 +6,7 @@
  */
 import type { Actor, CoreContext } from "../../context";
 import { notFound } from "../../errors";
+import { hasScope } from "../../lib/auth";
 import { compareSemver } from "../../lib/semver";
 import { decide, vectorAccess, type AllowReason } from "../entitlements/access";
 import { toVersionInfo, type VersionInfo } from "../vectors/versions";
@@ -47,6 +48,6 @@ export async function getVector(ctx: CoreContext, actor: Actor, teamSlug: string
     ...summary,
     cardMarkdown: vector.cardMarkdown,
     versions,
-    viewer: { role: access.role, access: general.allowed ? general.reason : null, canManage: access.role !== null },
+    viewer: { role: access.role, access: general.allowed ? general.reason : null, canManage: access.role !== null && hasScope(actor, "publish") },
   };
 }
