@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   if (mode === "floor") await floor(args[0]!, args.slice(1));
   else if (mode === "merge") {
     const { recipe, baseDir } = await loadRecipeFile(args[0]!);
-    await runMerge(recipe, { baseDir, outDir: args[1]!, maxShardBytes: 500_000_000, overwrite: true });
+    await runMerge(recipe, { baseDir, outDir: args[1]!, maxShardBytes: 500_000_000, overwrite: true, chunkElements: process.env.CHUNK ? Number(process.env.CHUNK) : undefined });
   } else throw new Error(`unknown mode ${mode}`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   process.stdout.write(`${JSON.stringify({ seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);

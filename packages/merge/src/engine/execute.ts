@@ -206,36 +206,39 @@ async function copyTensor(source: InputModel, t: PlannedTensor, writer: ChunkWri
  * they are overwritten by the next chunk, so kernels must not keep them.
  */
 class ChunkBuffers {
+  // Backing arrays only grow; each chunk gets views of its length.
   private base: Float32Array = new Float32Array(0);
   private readonly weights: Float32Array[] = [];
   private readonly deltas: Float32Array[] = [];
+  private outBacking: Float32Array = new Float32Array(0);
   out: Float32Array = new Float32Array(0);
 
-  constructor(private readonly models: number) {
+  constructor(models: number) {
     for (let i = 0; i < models; i++) {
       this.weights.push(new Float32Array(0));
       this.deltas.push(new Float32Array(0));
     }
   }
 
-  private fit(a: Float32Array, n: number): Float32Array {
-    return a.length >= n ? a.subarray(0, n) : new Float32Array(n);
+  private static fit(a: Float32Array, n: number): Float32Array {
+    return a.length >= n ? a : new Float32Array(n);
   }
 
   /** Decodes one chunk of every input into the buffers and returns the kernel's view of it. */
   view(offset: number, length: number, base: RawChunk | null, models: (RawChunk | null)[], inputs: InputModel[]): MergeChunk {
     let baseValues: Float32Array | null = null;
     if (base) {
-      this.base = this.fit(this.base, length);
-      baseValues = fill(base, this.base);
+      this.base = ChunkBuffers.fit(this.base, length);
+      baseValues = fill(base, this.base.subarray(0, length));
     }
-    this.out = this.fit(this.out, length);
+    this.outBacking = ChunkBuffers.fit(this.outBacking, length);
+    this.out = this.outBacking.subarray(0, length);
     const views = models.map((raw, i): ModelTensor => {
       const isCheckpoint = inputs[i]!.kind === "checkpoint";
       let weights: Float32Array | null = null;
       let delta: Float32Array | null = null;
-      const weightsBuf = (this.weights[i] = this.fit(this.weights[i]!, length));
-      const deltaBuf = (this.deltas[i] = this.fit(this.deltas[i]!, length));
+      const weightsBuf = (this.weights[i] = ChunkBuffers.fit(this.weights[i]!, length)).subarray(0, length);
+      const deltaBuf = (this.deltas[i] = ChunkBuffers.fit(this.deltas[i]!, length)).subarray(0, length);
       const getWeights = (): Float32Array => {
         if (!weights) weights = isCheckpoint ? fill(raw!, weightsBuf) : addInto(baseValues, getDelta(), weightsBuf);
         return weights;
@@ -320,10 +323,15 @@ async function mergeTensor(
   type Loaded = { base: RawChunk | null; models: (RawChunk | null)[] };
   const inputs = [plan.base, ...plan.models].filter((m): m is InputModel => m !== null);
   const storedBytes = inputs.reduce((a, m) => a + (m.has(t.name) ? m.info(t.name).byteLength : 0), 0);
-  const retained: Loaded[] | null = kernel.scanPasses > 0 && storedBytes <= retainBytes ? [] : null;
+  // Better still, when the decoded float32 data fits, keep the chunks decoded
+  // (each with its own buffers): later passes then cost no I/O and no decoding.
+  const decoded: { buffers: ChunkBuffers; chunk: MergeChunk }[] | null =
+    kernel.scanPasses > 0 && t.numel * 4 * (plan.models.length + 2) + storedBytes <= retainBytes ? [] : null;
+  const retained: Loaded[] | null = !decoded && kernel.scanPasses > 0 && storedBytes <= retainBytes ? [] : null;
 
   const load = async (c: number): Promise<Loaded> => {
     if (retained && retained[c]) return retained[c]!;
+    if (decoded && decoded[c]) return { base: null, models: [] }; // already decoded: nothing to read
     const offset = offsets[c]!;
     const count = Math.min(len, t.numel - offset);
     const [base, ...models] = await Promise.all([
@@ -344,17 +352,25 @@ async function mergeTensor(
       // Start reading the next chunk before computing this one.
       next = c + 1 < offsets.length ? load(c + 1) : null;
       const count = Math.min(len, t.numel - offsets[c]!);
-      const chunk = buffers.view(offsets[c]!, count, loaded.base, loaded.models, plan.models);
+      let chunkBuffers = buffers;
+      let chunk: MergeChunk;
+      if (decoded?.[c]) ({ buffers: chunkBuffers, chunk } = decoded[c]!);
+      else if (decoded) {
+        chunkBuffers = new ChunkBuffers(plan.models.length);
+        chunk = chunkBuffers.view(offsets[c]!, count, loaded.base, loaded.models, plan.models);
+        decoded[c] = { buffers: chunkBuffers, chunk };
+      } else chunk = buffers.view(offsets[c]!, count, loaded.base, loaded.models, plan.models);
       if (!merging) {
         kernel.scan!(pass, chunk);
       } else {
-        const out = buffers.out;
+        const out = chunkBuffers.out;
         kernel.merge(chunk, out);
         await writer.writeChunk(t.name, encodeFromFloat32(t.outDtype, out));
       }
       // Every byte is hashed once, after its chunk was used; bytes kept for
-      // later passes are copied to the hashing thread, others handed over.
-      if (pass === 0) hashChunk(hashes, loaded, plan, !retained);
+      // later passes (raw, or behind lazily decoded views) are copied to the
+      // hashing thread, others handed over.
+      if (pass === 0) hashChunk(hashes, loaded, plan, !retained && !decoded);
     }
     if (!merging) kernel.endScan?.(pass);
   }

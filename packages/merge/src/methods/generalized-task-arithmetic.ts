@@ -27,6 +27,7 @@
 import { GraftError } from "../errors";
 import type { ParamValue, Prng, TensorKernel, TensorMergeInput } from "../types";
 import type { ConsensusMethod } from "./consensus";
+import { compileMix } from "./fused-mix";
 import { defineMethod, runKernelWhole, scratchOf, type GraftMergeMethod, type KernelContext } from "./kernel";
 import { param, type ChoiceParameterDef } from "./parameters";
 import { seedWordsFrom } from "./prng";
@@ -135,10 +136,7 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
   const scanPasses = sparsifiers.reduce((a, sp) => Math.max(a, sp ? sp.scanPasses : 0), 0);
   const buffers: (Float32Array | null)[] = new Array(m).fill(null);
   const deltas: Float32Array[] = new Array(m);
-  let accumulator: Float64Array | null = null;
-  let votes: Float64Array | null = null;
-  let divisors: Float64Array | null = null;
-  const fround = Math.fround;
+  const mix = compileMix(m, config.consensus);
 
   let divisorAll = 0;
   for (let i = 0; i < m; i++) divisorAll += weights[i];
@@ -176,60 +174,9 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
         } else deltas[i] = d;
       }
 
-      // Column-wise loops: one tight pass per model over a double
-      // accumulator is several times faster in V8 than an inner loop over
-      // models per element, and sums in the same order (model 0 first).
-      const acc = (accumulator = fitF64(accumulator, n));
-      acc.fill(0);
-      if (!config.consensus) {
-        // mixed = sum_i w_i d_i; divisor = sum_i w_i (1 when |.| < 1e-8)
-        for (let i = 0; i < m; i++) {
-          const d = deltas[i];
-          const w = weights[i];
-          for (let j = 0; j < n; j++) acc[j] += fround(w * d[j]);
-        }
-        for (let j = 0; j < n; j++) out[j] = base[j] + acc[j] * linearScale;
-        return;
-      }
-
-      // Sign election, then the disjoint mix. Same rule as consensus.ts
-      // (electPositive / agrees); ties.test.ts checks the two agree.
-      const vote = (votes = fitF64(votes, n));
-      const divisor = (divisors = fitF64(divisors, n));
-      vote.fill(0);
-      divisor.fill(0);
-      for (let i = 0; i < m; i++) {
-        const d = deltas[i];
-        const w = weights[i];
-        if (bySum) for (let j = 0; j < n; j++) vote[j] += fround(w * d[j]);
-        else {
-          for (let j = 0; j < n; j++) {
-            const v = fround(w * d[j]);
-            vote[j] += v > 0 ? 1 : v < 0 ? -1 : 0;
-          }
-        }
-      }
-      for (let i = 0; i < m; i++) {
-        const d = deltas[i];
-        const w = weights[i];
-        for (let j = 0; j < n; j++) {
-          const v = fround(w * d[j]);
-          if (vote[j] >= 0 ? v > 0 : v < 0) {
-            acc[j] += v;
-            divisor[j] += w;
-          }
-        }
-      }
-      for (let j = 0; j < n; j++) {
-        const div = divisor[j] === 0 ? 1 : divisor[j];
-        out[j] = base[j] + (normalize ? acc[j] / div : acc[j]) * lambda;
-      }
+      mix(out, base, deltas, weights, n, config.consensus ? lambda : linearScale, normalize);
     },
   };
-}
-
-function fitF64(a: Float64Array | null, n: number): Float64Array {
-  return a && a.length >= n ? a.subarray(0, n) : new Float64Array(n);
 }
 
 /**

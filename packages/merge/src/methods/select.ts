@@ -156,6 +156,15 @@ export class RankSelector {
     if (this.lowBins.size === 0) return;
     const bits = floatBits(x);
     const single = this.lowBins.size === 1 ? [...this.lowBins.entries()][0] : null;
+    if (single && !single[1].abs) {
+      // The usual case (one boundary, no norms): a tight loop without lookups.
+      const [hiBin, { hist }] = single;
+      for (let i = 0; i < bits.length; i++) {
+        const k = bits[i] & ABS_MASK;
+        if (k >>> 16 === hiBin) hist[k & 0xffff]++;
+      }
+      return;
+    }
     for (let i = 0; i < bits.length; i++) {
       const k = bits[i] & ABS_MASK;
       const hb = k >>> 16;
@@ -241,6 +250,16 @@ export class RankRangeFilter {
     }
     const bits = floatBits(x);
     const { hiKey, hiQuota, loKey, loQuota } = this;
+    if (hiKey >= 0 && loKey < 0) {
+      // The usual case (TIES: keep the top k): one comparison per element.
+      let seen = this.hiSeen;
+      for (let i = 0; i < bits.length; i++) {
+        const k = bits[i] & ABS_MASK;
+        out[i] = k > hiKey || (k === hiKey && seen++ < hiQuota) ? x[i] * scale : 0;
+      }
+      this.hiSeen = seen;
+      return;
+    }
     for (let i = 0; i < bits.length; i++) {
       const k = bits[i] & ABS_MASK;
       let inHi = true;

@@ -109,6 +109,27 @@ export function f32BitsToBf16Bits(x: number): number {
 
 let f16Table: Uint32Array | null = null;
 
+let bf16Table: Float32Array | null = null;
+
+/**
+ * 65 536-entry tables of 16-bit float → float32 (256 KiB each, built on first
+ * use). A table lookup is faster in V8 than writing bits through a Uint32Array
+ * alias and reading them back as floats, and it stays in the L2 cache.
+ */
+function bf16ToFloatTable(): Float32Array {
+  if (bf16Table === null) {
+    bf16Table = new Float32Array(65536);
+    const bits = new Uint32Array(bf16Table.buffer);
+    for (let h = 0; h < 65536; h++) bits[h] = h << 16;
+  }
+  return bf16Table;
+}
+
+function f16ToFloatTable(): Float32Array {
+  const bits = halfToFloatTable();
+  return new Float32Array(bits.buffer, bits.byteOffset, bits.length);
+}
+
 /** 65 536-entry table of binary16 → binary32 bits (256 KiB, built on first use). */
 function halfToFloatTable(): Uint32Array {
   if (f16Table === null) {
@@ -149,17 +170,11 @@ export function decodeInto(dtype: DType, bytes: Uint8Array, out: Float32Array): 
     case "F64":
       out.set(new Float64Array(buffer, offset, n)); // rounds to nearest float
       break;
-    case "F16": {
-      const src = new Uint16Array(buffer, offset, n);
-      const dst = new Uint32Array(out.buffer, out.byteOffset, n);
-      const table = halfToFloatTable();
-      for (let i = 0; i < n; i++) dst[i] = table[src[i]];
-      break;
-    }
+    case "F16":
     case "BF16": {
       const src = new Uint16Array(buffer, offset, n);
-      const dst = new Uint32Array(out.buffer, out.byteOffset, n);
-      for (let i = 0; i < n; i++) dst[i] = src[i] << 16;
+      const table = dtype === "BF16" ? bf16ToFloatTable() : f16ToFloatTable();
+      for (let i = 0; i < n; i++) out[i] = table[src[i]];
       break;
     }
   }
@@ -181,19 +196,8 @@ export function decodeMinusInto(dtype: DType, bytes: Uint8Array, minus: Float32A
   if (out.length < n || minus.length < n) throw new GraftError("INVALID_ARGUMENT", `decode target holds ${Math.min(out.length, minus.length)} elements, ${n} needed`);
   const { buffer, offset } = alignedBuffer(bytes, 2);
   const src = new Uint16Array(buffer, offset, n);
-  const bits = new Uint32Array(out.buffer, out.byteOffset, n);
-  if (dtype === "BF16") {
-    for (let i = 0; i < n; i++) {
-      bits[i] = src[i] << 16;
-      out[i] -= minus[i];
-    }
-  } else {
-    const table = halfToFloatTable();
-    for (let i = 0; i < n; i++) {
-      bits[i] = table[src[i]];
-      out[i] -= minus[i];
-    }
-  }
+  const table = dtype === "BF16" ? bf16ToFloatTable() : f16ToFloatTable();
+  for (let i = 0; i < n; i++) out[i] = table[src[i]] - minus[i];
   return out;
 }
 
