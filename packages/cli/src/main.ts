@@ -7,6 +7,9 @@ import { registerLocalCommands } from "./commands/local";
 import { registerRegistryCommands } from "./commands/registry";
 import { describeError } from "./errors";
 
+// `pnpm graft …` runs from the repo root; resolve paths from where the user typed it.
+if (process.env.npm_lifecycle_event === "graft" && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+
 const program = new Command()
   .name("graft")
   .description("Task-vector arithmetic on safetensors checkpoints, and the Graft registry client")

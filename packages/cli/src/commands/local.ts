@@ -169,7 +169,10 @@ async function inspect(path: string, opts: JsonFlag & { fingerprint?: boolean; t
         `  dtypes       ${Object.entries(dtypes).map(([d, n]) => `${d}×${n}`).join(", ")}`,
       ];
       if (fingerprint) lines.push(`  fingerprint  ${fingerprint}`);
-      for (const [k, v] of Object.entries(reader.metadata)) lines.push(`  meta ${k} = ${v.length > 100 ? `${v.slice(0, 100)}…` : v}`);
+      for (const [k, v] of Object.entries(reader.metadata)) {
+        const flat = v.replace(/\n/g, " ⏎ ");
+        lines.push(`  meta ${k} = ${flat.length > 100 ? `${flat.slice(0, 100)}…` : flat}`);
+      }
       lines.push("", table([["tensor", "dtype", "shape", "size"], ...shown.map((t) => [t.name, t.dtype, `[${t.shape.join(", ")}]`, formatBytes(t.byteLength)])]));
       if (shown.length < tensors.length) lines.push(`… ${tensors.length - shown.length} more (--tensors 0 lists all)`);
       return lines.join("\n");
@@ -215,7 +218,7 @@ async function extract(opts: JsonFlag & { base: string; finetuned: string; out: 
           `  foundation   ${report.fingerprint}`,
           `  encoding     ${encoding.kind}, deltas in ${report.deltaDtype}`,
           `  tensors      ${report.tensors}`,
-          `  size         ${formatBytes(report.bytesWritten)} (dense ${formatBytes(report.denseBytes)}, ${report.compressionRatio.toFixed(2)}× smaller)`,
+          `  size         ${formatBytes(report.bytesWritten)} (dense: ${formatBytes(report.denseBytes)}; ${report.compressionRatio >= 1 ? `${report.compressionRatio.toFixed(2)}× smaller` : "the header outweighs the savings at this size"})`,
           `  error        relative Frobenius ${report.relativeError.toExponential(3)}, worst tensor ${report.perTensorMaxError.toExponential(3)}`,
           ...report.warnings.map((w) => `  warning      ${w}`),
         ].join("\n"),
