@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createCheckpointWriter, encodeFromFloat32, type DType } from "@graft/merge";
+import { createCheckpointWriter, encodeFromFloat32, gaussianSource, type DType } from "@graft/merge";
 
 export interface LlamaShape {
   hidden: number;
@@ -46,23 +46,11 @@ export function totalBytes(tensors: TensorShape[]): number {
   return tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1) * 2, 0);
 }
 
-/** A pool of BF16 values ~ N(0, 0.02) from a seeded generator (mulberry32 + Box-Muller). */
+/** A pool of BF16 values ~ N(0, 0.02) from a seeded generator. */
 function bf16Pool(seed: number, count: number): Uint16Array {
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const normal = gaussianSource(seed);
   const f = new Float32Array(count);
-  for (let i = 0; i < count; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(rand() + 1e-12)) * 0.02;
-    const a = 2 * Math.PI * rand();
-    f[i] = r * Math.cos(a);
-    if (i + 1 < count) f[i + 1] = r * Math.sin(a);
-  }
+  for (let i = 0; i < count; i++) f[i] = normal() * 0.02;
   const bytes = encodeFromFloat32("BF16", f);
   return new Uint16Array(bytes.buffer, bytes.byteOffset, count);
 }

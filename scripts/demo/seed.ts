@@ -17,7 +17,7 @@ import {
   type CoreContext,
   type PublishInput,
 } from "@graft/core";
-import { createCheckpointWriter, type DType } from "@graft/merge";
+import { createCheckpointWriter, mulberry32, type DType } from "@graft/merge";
 
 export const DEMO_PASSWORD = "graft-demo-password";
 export const DEMO_USERS = [
@@ -45,16 +45,11 @@ const TENSORS: Spec[] = ([
   { name: "lm_head.weight", dtype: "F32", shape: [256, 64] },
 ] as Spec[]).sort((a, b) => (a.name < b.name ? -1 : 1));
 
-/** Deterministic values: a seeded generator, so every machine seeds the same bytes. */
+/** Deterministic values in [-scale, scale): a seeded generator, so every machine seeds the same bytes. */
 function values(seed: number, n: number, scale: number): Float32Array {
-  let s = seed >>> 0;
+  const uniform = mulberry32(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
+  for (let i = 0; i < n; i++) out[i] = (uniform() * 2 - 1) * scale;
   return out;
 }
 
