@@ -56,8 +56,6 @@ export interface InputRecord {
   kind: InputModel["kind"];
   /** base/checkpoints: content fingerprint computed while streaming; task vectors: the foundation they target. */
   fingerprint: string | null;
-  /** task vectors: sha256 of the task-vector file's header-declared identity */
-  sha256?: string;
 }
 
 const DEFAULT_CHUNK = 1 << 20;
