@@ -13,7 +13,8 @@ import { fingerprintFromManifest } from "../fingerprint";
 import { recipeToYaml } from "../recipe";
 import { createCheckpointWriter, decodeInto, decodeMinusInto, encodeFromFloat32 } from "../safetensors";
 import { dtypeSize } from "../safetensors";
-import type { MergeChunk, ModelTensor, TensorKernel } from "../types";
+import type { DType, MergeChunk, ModelTensor, TensorKernel } from "../types";
+import { SimdArena } from "../simd/arena";
 import { TensorHasher } from "./hasher";
 import type { InputModel, RawChunk } from "./inputs";
 import type { MergePlan, PlannedTensor } from "./plan";
@@ -102,7 +103,8 @@ export async function executePlan(plan: MergePlan, options: ExecuteOptions): Pro
     },
   );
 
-  const buffers = new ChunkBuffers(plan.models.length);
+  const arena = SimdArena.create(arenaBytes(plan.models.length, chunkElements));
+  const buffers = new ChunkBuffers(plan.models.length, arena, chunkElements);
   const hasher = new TensorHasher();
   let checks: Promise<unknown> = Promise.resolve();
   let bytesDone = 0;
@@ -160,6 +162,12 @@ export async function executePlan(plan: MergePlan, options: ExecuteOptions): Pro
   }
 }
 
+/** WebAssembly memory for one chunk of every buffer: floats (base, out, weights and deltas per model), read slots (two sets), encoded output. */
+function arenaBytes(models: number, chunkElements: number): number {
+  const perBuffer = Math.ceil((chunkElements * 4) / 16) * 16;
+  return perBuffer * (2 + 2 * models + 2 * (models + 1) + 1);
+}
+
 /** An input's running content hash for the current tensor (computed on the hashing thread). */
 interface ByteHash {
   key: string;
@@ -204,18 +212,38 @@ async function copyTensor(source: InputModel, t: PlannedTensor, writer: ChunkWri
  * they are overwritten by the next chunk, so kernels must not keep them.
  */
 class ChunkBuffers {
-  // Backing arrays only grow; each chunk gets views of its length.
-  private base: Float32Array = new Float32Array(0);
+  // Backing arrays only grow; each chunk gets views of its length. With an
+  // arena they start in WebAssembly memory (one chunk's worth each), where
+  // the SIMD kernels decode into them and encode from them in place.
+  private base: Float32Array;
   private readonly weights: Float32Array[] = [];
   private readonly deltas: Float32Array[] = [];
-  private outBacking: Float32Array = new Float32Array(0);
+  private outBacking: Float32Array;
+  private outBytes: Uint8Array;
+  /** Read targets per input, two sets: the next chunk is read while this one is used. */
+  private readonly slots: (Uint8Array | null)[][];
   out: Float32Array = new Float32Array(0);
 
-  constructor(models: number) {
+  constructor(
+    models: number,
+    private readonly arena: SimdArena | null = null,
+    capacity = 0,
+  ) {
+    const floats = () => arena?.floats(capacity) ?? new Float32Array(0);
+    this.base = floats();
     for (let i = 0; i < models; i++) {
-      this.weights.push(new Float32Array(0));
-      this.deltas.push(new Float32Array(0));
+      this.weights.push(floats());
+      this.deltas.push(floats());
     }
+    this.outBacking = floats();
+    this.outBytes = arena?.bytes(capacity * 4) ?? new Uint8Array(0);
+    // Stored dtypes are at most 4 bytes (F64 is read through the JS path).
+    this.slots = [0, 1].map(() => Array.from({ length: models + 1 }, () => arena?.bytes(capacity * 4) ?? null));
+  }
+
+  /** Where input `input` (0 = base) of chunk number `chunk` should be read to, if anywhere. */
+  slot(chunk: number, input: number): Uint8Array | undefined {
+    return this.slots[chunk % 2]![input] ?? undefined;
   }
 
   private static fit(a: Float32Array, n: number): Float32Array {
@@ -224,10 +252,11 @@ class ChunkBuffers {
 
   /** Decodes one chunk of every input into the buffers and returns the kernel's view of it. */
   view(offset: number, length: number, base: RawChunk | null, models: (RawChunk | null)[], inputs: InputModel[]): MergeChunk {
+    const arena = this.arena;
     let baseValues: Float32Array | null = null;
     if (base) {
       this.base = ChunkBuffers.fit(this.base, length);
-      baseValues = fill(base, this.base.subarray(0, length));
+      baseValues = fill(base, this.base.subarray(0, length), arena);
     }
     this.outBacking = ChunkBuffers.fit(this.outBacking, length);
     this.out = this.outBacking.subarray(0, length);
@@ -238,16 +267,19 @@ class ChunkBuffers {
       const weightsBuf = (this.weights[i] = ChunkBuffers.fit(this.weights[i]!, length)).subarray(0, length);
       const deltaBuf = (this.deltas[i] = ChunkBuffers.fit(this.deltas[i]!, length)).subarray(0, length);
       const getWeights = (): Float32Array => {
-        if (!weights) weights = isCheckpoint ? fill(raw!, weightsBuf) : addInto(baseValues, getDelta(), weightsBuf);
+        if (!weights) weights = isCheckpoint ? fill(raw!, weightsBuf, arena) : addInto(baseValues, getDelta(), weightsBuf);
         return weights;
       };
       const getDelta = (): Float32Array => {
         if (delta) return delta;
-        if (!isCheckpoint) delta = raw ? fill(raw, deltaBuf) : deltaBuf.fill(0);
+        if (!isCheckpoint) delta = raw ? fill(raw, deltaBuf, arena) : deltaBuf.fill(0);
         else if (weights || !("bytes" in raw!)) delta = subtractInto(getWeights(), baseValues, deltaBuf);
         else {
           if (!baseValues) throw new GraftError("INVALID_RECIPE", "this merge method needs base_model");
-          delta = decodeMinusInto(raw.dtype, raw.bytes, baseValues, deltaBuf);
+          if (raw.dtype === "BF16" && arena?.owns(raw.bytes) && arena.owns(baseValues) && arena.owns(deltaBuf)) {
+            arena.decodeBf16Minus(raw.bytes, baseValues, deltaBuf, length);
+            delta = deltaBuf;
+          } else delta = decodeMinusInto(raw.dtype, raw.bytes, baseValues, deltaBuf);
         }
         return delta;
       };
@@ -255,11 +287,26 @@ class ChunkBuffers {
     });
     return { offset, length, base: baseValues, models: views };
   }
+
+  /** The merged chunk in `dtype`'s bytes (valid until the next chunk). */
+  encodeOut(dtype: DType): Uint8Array {
+    const n = this.out.length;
+    if (dtype === "BF16" && this.arena?.owns(this.out) && this.outBytes.byteLength >= n * 2) {
+      const bytes = this.outBytes.subarray(0, n * 2);
+      this.arena.encodeBf16(this.out, bytes, n);
+      return bytes;
+    }
+    return encodeFromFloat32(dtype, this.out);
+  }
 }
 
-function fill(raw: RawChunk, target: Float32Array): Float32Array {
+function fill(raw: RawChunk, target: Float32Array, arena: SimdArena | null): Float32Array {
   if ("values" in raw) {
     target.set(raw.values);
+    return target;
+  }
+  if (raw.dtype === "BF16" && arena?.owns(raw.bytes) && arena.owns(target)) {
+    arena.decodeBf16(raw.bytes, target, target.length);
     return target;
   }
   return decodeInto(raw.dtype, raw.bytes, target);
@@ -332,9 +379,12 @@ async function mergeTensor(
     if (decoded && decoded[c]) return { base: null, models: [] }; // already decoded: nothing to read
     const offset = offsets[c]!;
     const count = Math.min(len, t.numel - offset);
+    // Chunks kept for later passes need buffers of their own; the others are
+    // read straight into the reusable (WebAssembly) slots.
+    const slot = (input: number) => (retained || decoded ? undefined : buffers.slot(c, input));
     const [base, ...models] = await Promise.all([
-      plan.base ? plan.base.readChunk(t.name, offset, count) : null,
-      ...plan.models.map((m) => m.readChunk(t.name, offset, count)),
+      plan.base ? plan.base.readChunk(t.name, offset, count, slot(0)) : null,
+      ...plan.models.map((m, i) => m.readChunk(t.name, offset, count, slot(i + 1))),
     ]);
     const loaded = { base: base ?? null, models };
     if (retained) retained[c] = loaded;
@@ -361,9 +411,8 @@ async function mergeTensor(
       if (!merging) {
         kernel.scan!(pass, chunk);
       } else {
-        const out = chunkBuffers.out;
-        kernel.merge(chunk, out);
-        await writer.writeChunk(t.name, encodeFromFloat32(t.outDtype, out));
+        kernel.merge(chunk, chunkBuffers.out);
+        await writer.writeChunk(t.name, chunkBuffers.encodeOut(t.outDtype));
       }
       // Every byte is hashed once, after its chunk was used; bytes kept for
       // later passes (raw, or behind lazily decoded views) are copied to the

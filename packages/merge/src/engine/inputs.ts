@@ -30,8 +30,12 @@ export interface InputModel {
   fingerprint?: string;
   /** Task vectors: the sha256 the foundation's tensor must have. */
   expectedBaseSha256?(name: string): string | undefined;
-  /** Elements [offset, offset + count) of a tensor; null for a task vector without a delta there. */
-  readChunk(name: string, offset: number, count: number): Promise<RawChunk | null>;
+  /**
+   * Elements [offset, offset + count) of a tensor; null for a task vector
+   * without a delta there. Stored bytes go into `into` when it is given and
+   * large enough (the engine's reusable, SIMD-addressable slots).
+   */
+  readChunk(name: string, offset: number, count: number, into?: Uint8Array): Promise<RawChunk | null>;
   /** Stored bytes of a tensor range (checkpoints only). */
   readRaw(name: string, byteOffset: number, byteLength: number): Promise<Uint8Array>;
   close(): Promise<void>;
@@ -56,7 +60,8 @@ export async function openInput(ref: string, options: OpenInputOptions = {}): Pr
 
 function checkpointInput(ref: string, path: string, reader: CheckpointReader): InputModel {
   const names = reader.tensors.map((t) => t.name);
-  const readRaw = (name: string, byteOffset: number, byteLength: number) => reader.readBytesRange(name, byteOffset, byteLength);
+  const readRaw = (name: string, byteOffset: number, byteLength: number, into?: Uint8Array) =>
+    reader.readBytesRange(name, byteOffset, byteLength, into && into.byteLength >= byteLength ? into : undefined);
   return {
     ref,
     path,
@@ -65,10 +70,10 @@ function checkpointInput(ref: string, path: string, reader: CheckpointReader): I
     has: (name) => reader.has(name),
     info: (name) => reader.info(name),
     readRaw,
-    async readChunk(name, offset, count) {
+    async readChunk(name, offset, count, into) {
       const { dtype } = reader.info(name);
       const size = dtypeSize(dtype);
-      return { bytes: await readRaw(name, offset * size, count * size), dtype };
+      return { bytes: await readRaw(name, offset * size, count * size, into), dtype };
     },
     close: () => reader.close(),
   };
@@ -108,13 +113,14 @@ async function openTaskVectorInput(ref: string, path: string): Promise<InputMode
       return { name, dtype, shape: entry.shape, byteLength: entry.shape.reduce((a, b) => a * b, 1) * dtypeSize(dtype) };
     },
     expectedBaseSha256: (name) => tv.manifest[name]?.sha256,
-    async readChunk(name, offset, count) {
+    async readChunk(name, offset, count, into) {
       const storage = tv.storage(name);
       if (!storage) return null;
       if (storage.kind === "dense") {
         const { dtype } = file.info(storage.tensor);
         const size = dtypeSize(dtype);
-        return { bytes: await file.readBytesRange(storage.tensor, offset * size, count * size), dtype };
+        const target = into && into.byteLength >= count * size ? into : undefined;
+        return { bytes: await file.readBytesRange(storage.tensor, offset * size, count * size, target), dtype };
       }
       const data = (await stored(name))!;
       return { values: decodeRange(data, offset, count) };

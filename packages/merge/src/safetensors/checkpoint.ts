@@ -27,7 +27,7 @@ export interface CheckpointReader extends TensorReader {
   /** The safetensors files backing it (one, or the shards in name order). */
   readonly files: readonly string[];
   /** Bytes [byteStart, byteStart + byteLength) of one tensor's data. */
-  readBytesRange(name: string, byteStart: number, byteLength: number): Promise<Uint8Array>;
+  readBytesRange(name: string, byteStart: number, byteLength: number, into?: Uint8Array): Promise<Uint8Array>;
   /** Elements [start, start + count) of one float tensor, decoded to F32. */
   readFloat32Range(name: string, start: number, count: number): Promise<Float32Array>;
 }
@@ -207,8 +207,8 @@ class ShardedReader implements CheckpointReader {
     return this.shardOf(name).readFloat32(name);
   }
 
-  async readBytesRange(name: string, byteStart: number, byteLength: number): Promise<Uint8Array> {
-    return this.shardOf(name).readBytesRange(name, byteStart, byteLength);
+  async readBytesRange(name: string, byteStart: number, byteLength: number, into?: Uint8Array): Promise<Uint8Array> {
+    return this.shardOf(name).readBytesRange(name, byteStart, byteLength, into);
   }
 
   async readFloat32Range(name: string, start: number, count: number): Promise<Float32Array> {

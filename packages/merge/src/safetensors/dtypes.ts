@@ -113,8 +113,8 @@ let bf16Table: Float32Array | null = null;
 
 /**
  * 65 536-entry tables of 16-bit float → float32 (256 KiB each, built on first
- * use). A table lookup is faster in V8 than writing bits through a Uint32Array
- * alias and reading them back as floats, and it stays in the L2 cache.
+ * use), for decodeMinusInto: a lookup is faster in V8 than writing bits
+ * through a Uint32Array alias and reading them back as floats.
  */
 function bf16ToFloatTable(): Float32Array {
   if (bf16Table === null) {
@@ -170,11 +170,19 @@ export function decodeInto(dtype: DType, bytes: Uint8Array, out: Float32Array): 
     case "F64":
       out.set(new Float64Array(buffer, offset, n)); // rounds to nearest float
       break;
-    case "F16":
+    // Bits are written, never round-tripped through a float register, so
+    // every pattern (NaN payloads included) decodes exactly.
+    case "F16": {
+      const src = new Uint16Array(buffer, offset, n);
+      const dst = new Uint32Array(out.buffer, out.byteOffset, n);
+      const table = halfToFloatTable();
+      for (let i = 0; i < n; i++) dst[i] = table[src[i]];
+      break;
+    }
     case "BF16": {
       const src = new Uint16Array(buffer, offset, n);
-      const table = dtype === "BF16" ? bf16ToFloatTable() : f16ToFloatTable();
-      for (let i = 0; i < n; i++) out[i] = table[src[i]];
+      const dst = new Uint32Array(out.buffer, out.byteOffset, n);
+      for (let i = 0; i < n; i++) dst[i] = src[i] << 16;
       break;
     }
   }

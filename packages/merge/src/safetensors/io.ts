@@ -23,9 +23,10 @@ export function ioError(e: unknown, path: string): GraftError {
   return new GraftError("IO", `${path}: ${reason}`);
 }
 
-/** Reads exactly `length` bytes at `position` into a new, 0-offset buffer. */
-export async function readExactly(fh: FileHandle, length: number, position: number, path: string): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
+/** Reads exactly `length` bytes at `position` into `into` (its first `length` bytes) or a new, 0-offset buffer. */
+export async function readExactly(fh: FileHandle, length: number, position: number, path: string, into?: Uint8Array): Promise<Uint8Array> {
+  if (into && into.byteLength < length) throw new GraftError("INVALID_ARGUMENT", `${path}: read target holds ${into.byteLength} bytes, ${length} needed`);
+  const out = into ? into.subarray(0, length) : new Uint8Array(length);
   let done = 0;
   while (done < length) {
     const want = Math.min(length - done, MAX_IO_CHUNK);

@@ -19,7 +19,8 @@ export interface SafetensorsFile extends TensorReader {
   readonly dataStart: number;
   readonly fileSize: number;
   /** Bytes [byteStart, byteStart + byteLength) of one tensor's data. */
-  readBytesRange(name: string, byteStart: number, byteLength: number): Promise<Uint8Array>;
+  /** With `into`, the bytes are read into it (a caller-owned buffer, e.g. WebAssembly memory). */
+  readBytesRange(name: string, byteStart: number, byteLength: number, into?: Uint8Array): Promise<Uint8Array>;
   /** Elements [start, start + count) of one float tensor, decoded to F32. */
   readFloat32Range(name: string, start: number, count: number): Promise<Float32Array>;
 }
@@ -80,14 +81,14 @@ class SafetensorsFileReader implements SafetensorsFile {
     return this.readBytesRange(name, 0, this.entry(name).byteLength);
   }
 
-  async readBytesRange(name: string, byteStart: number, byteLength: number): Promise<Uint8Array> {
+  async readBytesRange(name: string, byteStart: number, byteLength: number, into?: Uint8Array): Promise<Uint8Array> {
     const entry = this.entry(name);
     if (!Number.isSafeInteger(byteStart) || !Number.isSafeInteger(byteLength) || byteStart < 0 || byteLength < 0 || byteStart + byteLength > entry.byteLength) {
       throw new GraftError("INVALID_ARGUMENT", `${this.path}: byte range [${byteStart}, +${byteLength}) is outside tensor "${name}" (${entry.byteLength} bytes)`);
     }
     if (this.closed) throw new GraftError("IO", `${this.path}: read of "${name}" after close()`);
     try {
-      return await readExactly(this.fh, byteLength, this.dataStart + entry.dataOffsets[0] + byteStart, this.path);
+      return await readExactly(this.fh, byteLength, this.dataStart + entry.dataOffsets[0] + byteStart, this.path, into);
     } catch (e) {
       throw ioError(e, this.path);
     }
