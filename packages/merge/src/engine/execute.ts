@@ -165,7 +165,7 @@ export async function executePlan(plan: MergePlan, options: ExecuteOptions): Pro
 /** WebAssembly memory for one chunk of every buffer: floats (base, out, weights and deltas per model), read slots (two sets), encoded output. */
 function arenaBytes(models: number, chunkElements: number): number {
   const perBuffer = Math.ceil((chunkElements * 4) / 16) * 16;
-  return perBuffer * (2 + 2 * models + 2 * (models + 1) + 1);
+  return perBuffer * (2 + 2 * models + 2 * (models + 1) + 2);
 }
 
 /** An input's running content hash for the current tensor (computed on the hashing thread). */
@@ -222,6 +222,8 @@ class ChunkBuffers {
   private outBytes: Uint8Array;
   /** Read targets per input, two sets: the next chunk is read while this one is used. */
   private readonly slots: (Uint8Array | null)[][];
+  /** Where bytes kept outside the arena (for scan passes) are copied to be decoded by SIMD. */
+  private readonly staging: Uint8Array | null;
   out: Float32Array = new Float32Array(0);
 
   constructor(
@@ -239,6 +241,31 @@ class ChunkBuffers {
     this.outBytes = arena?.bytes(capacity * 4) ?? new Uint8Array(0);
     // Stored dtypes are at most 4 bytes (F64 is read through the JS path).
     this.slots = [0, 1].map(() => Array.from({ length: models + 1 }, () => arena?.bytes(capacity * 4) ?? null));
+    this.staging = arena?.bytes(capacity * 2) ?? null;
+  }
+
+  /** BF16 bytes where the SIMD kernels can read them: in place, or copied to the staging slot; null if neither. */
+  private simdSource(raw: { bytes: Uint8Array; dtype: DType }, ...targets: Float32Array[]): Uint8Array | null {
+    const arena = this.arena;
+    if (raw.dtype !== "BF16" || !arena || !targets.every((t) => arena.owns(t))) return null;
+    if (arena.owns(raw.bytes)) return raw.bytes;
+    if (!this.staging || raw.bytes.byteLength > this.staging.byteLength) return null;
+    const staged = this.staging.subarray(0, raw.bytes.byteLength);
+    staged.set(raw.bytes);
+    return staged;
+  }
+
+  private fill(raw: RawChunk, target: Float32Array): Float32Array {
+    if ("values" in raw) {
+      target.set(raw.values);
+      return target;
+    }
+    const src = this.simdSource(raw, target);
+    if (src) {
+      this.arena!.decodeBf16(src, target, target.length);
+      return target;
+    }
+    return decodeInto(raw.dtype, raw.bytes, target);
   }
 
   /** Where input `input` (0 = base) of chunk number `chunk` should be read to, if anywhere. */
@@ -256,7 +283,7 @@ class ChunkBuffers {
     let baseValues: Float32Array | null = null;
     if (base) {
       this.base = ChunkBuffers.fit(this.base, length);
-      baseValues = fill(base, this.base.subarray(0, length), arena);
+      baseValues = this.fill(base, this.base.subarray(0, length));
     }
     this.outBacking = ChunkBuffers.fit(this.outBacking, length);
     this.out = this.outBacking.subarray(0, length);
@@ -267,17 +294,18 @@ class ChunkBuffers {
       const weightsBuf = (this.weights[i] = ChunkBuffers.fit(this.weights[i]!, length)).subarray(0, length);
       const deltaBuf = (this.deltas[i] = ChunkBuffers.fit(this.deltas[i]!, length)).subarray(0, length);
       const getWeights = (): Float32Array => {
-        if (!weights) weights = isCheckpoint ? fill(raw!, weightsBuf, arena) : addInto(baseValues, getDelta(), weightsBuf);
+        if (!weights) weights = isCheckpoint ? this.fill(raw!, weightsBuf) : addInto(baseValues, getDelta(), weightsBuf);
         return weights;
       };
       const getDelta = (): Float32Array => {
         if (delta) return delta;
-        if (!isCheckpoint) delta = raw ? fill(raw, deltaBuf, arena) : deltaBuf.fill(0);
+        if (!isCheckpoint) delta = raw ? this.fill(raw, deltaBuf) : deltaBuf.fill(0);
         else if (weights || !("bytes" in raw!)) delta = subtractInto(getWeights(), baseValues, deltaBuf);
         else {
           if (!baseValues) throw new GraftError("INVALID_RECIPE", "this merge method needs base_model");
-          if (raw.dtype === "BF16" && arena?.owns(raw.bytes) && arena.owns(baseValues) && arena.owns(deltaBuf)) {
-            arena.decodeBf16Minus(raw.bytes, baseValues, deltaBuf, length);
+          const src = this.simdSource(raw, baseValues, deltaBuf);
+          if (src) {
+            arena!.decodeBf16Minus(src, baseValues, deltaBuf, length);
             delta = deltaBuf;
           } else delta = decodeMinusInto(raw.dtype, raw.bytes, baseValues, deltaBuf);
         }
@@ -298,18 +326,6 @@ class ChunkBuffers {
     }
     return encodeFromFloat32(dtype, this.out);
   }
-}
-
-function fill(raw: RawChunk, target: Float32Array, arena: SimdArena | null): Float32Array {
-  if ("values" in raw) {
-    target.set(raw.values);
-    return target;
-  }
-  if (raw.dtype === "BF16" && arena?.owns(raw.bytes) && arena.owns(target)) {
-    arena.decodeBf16(raw.bytes, target, target.length);
-    return target;
-  }
-  return decodeInto(raw.dtype, raw.bytes, target);
 }
 
 function subtractInto(weights: Float32Array, base: Float32Array | null, out: Float32Array): Float32Array {
