@@ -64,12 +64,19 @@ for (const size of opts.sizes.split(",").map(Number)) {
 
   const out = join(dir, "out");
   const budget = (3 * largest + 200 * MB) / MB;
-  const floor = runJob(["floor", out, ...names.map((n) => join(dir, n))]);
-  rows.push({ size: `${size}× (${(bytes / 1e9).toFixed(1)} GB)`, job: "I/O floor", seconds: floor.seconds, ratio: 1, rssMb: floor.maxRssBytes / MB, budgetMb: budget });
-  for (const method of ["task_arithmetic", "ties"]) {
+  // The floor depends on what the page cache holds: it is measured before and
+  // after the merges, and the faster run is the reference.
+  const floorArgs = ["floor", out, ...names.map((n) => join(dir, n))];
+  const firstFloor = runJob(floorArgs);
+  const merges = ["task_arithmetic", "ties"].map((method) => {
     process.stderr.write(`size ${size}: ${method}…\n`);
-    const r = runJob(["merge", join(dir, `${method}.yml`), out]);
-    rows.push({ size: "", job: method === "ties" ? "ties (density 0.2)" : method, seconds: r.seconds, ratio: r.seconds / floor.seconds, rssMb: r.maxRssBytes / MB, budgetMb: budget });
+    return { method, ...runJob(["merge", join(dir, `${method}.yml`), out]) };
+  });
+  const secondFloor = runJob(floorArgs);
+  const floor = firstFloor.seconds <= secondFloor.seconds ? firstFloor : secondFloor;
+  rows.push({ size: `${size}× (${(bytes / 1e9).toFixed(1)} GB)`, job: "I/O floor (best of 2)", seconds: floor.seconds, ratio: 1, rssMb: floor.maxRssBytes / MB, budgetMb: budget });
+  for (const r of merges) {
+    rows.push({ size: "", job: r.method === "ties" ? "ties (density 0.2)" : r.method, seconds: r.seconds, ratio: r.seconds / floor.seconds, rssMb: r.maxRssBytes / MB, budgetMb: budget });
   }
   rmSync(out, { recursive: true, force: true });
 }
