@@ -250,8 +250,24 @@ export class RankRangeFilter {
     }
     const bits = floatBits(x);
     const { hiKey, hiQuota, loKey, loQuota } = this;
+    if (hiKey >= 0 && loKey < 0 && scale === 1) {
+      // The usual case (TIES: keep the top k, no rescale): copy the bits or
+      // zero them through a mask, without a data-dependent branch (the keep
+      // decision is random to the branch predictor). Ties at the boundary key
+      // are rare and take the ordered path.
+      const outBits = floatBits(out);
+      let seen = this.hiSeen;
+      for (let i = 0; i < bits.length; i++) {
+        const b = bits[i];
+        const k = b & ABS_MASK;
+        if (k === hiKey) outBits[i] = seen++ < hiQuota ? b : 0;
+        else outBits[i] = b & -(k > hiKey);
+      }
+      this.hiSeen = seen;
+      return;
+    }
     if (hiKey >= 0 && loKey < 0) {
-      // The usual case (TIES: keep the top k): one comparison per element.
+      // Top k with a rescale factor: one comparison per element.
       let seen = this.hiSeen;
       for (let i = 0; i < bits.length; i++) {
         const k = bits[i] & ABS_MASK;
