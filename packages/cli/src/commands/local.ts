@@ -5,14 +5,19 @@
 import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import {
+  analyseInterference,
   extractTaskVector,
   fingerprintCheckpoint,
+  formatInterferenceTable,
+  importPeftAdapter,
   isTaskVectorFile,
   loadRecipeFile,
   openCheckpoint,
   openTaskVector,
   planMerge,
   runMerge,
+  type DType,
+  type PeftImportEncoding,
   type TaskVectorEncoding,
 } from "@graft/merge";
 import { CliError, parseNumber, parseSize } from "../errors";
@@ -208,7 +213,7 @@ async function extract(opts: JsonFlag & { base: string; finetuned: string; out: 
         finetuned,
         out: opts.out,
         encoding,
-        deltaDtype: opts.dtype as never,
+        deltaDtype: opts.dtype as DType | undefined, // checked by extractTaskVector
         onProgress: (p) => progress.update(p.done, p.total || total, p.tensor ?? p.phase),
       });
       progress.stop();
@@ -293,11 +298,10 @@ async function merge(recipePath: string, opts: JsonFlag & { out?: string; shardS
 
 async function interference(paths: string[], opts: JsonFlag & { top: string }): Promise<void> {
   const topFraction = parseNumber(opts.top, "--top", Number.MIN_VALUE, 1);
-  const { analyseInterference, formatInterferenceTable } = await import("@graft/merge");
   const progress = createProgress("interference", !!opts.json);
   const report = await analyseInterference(paths, {
     topFraction,
-    onProgress: (p: { done: number; total: number; tensor?: string }) => progress.update(p.done, p.total, p.tensor ?? ""),
+    onProgress: (p) => progress.update(p.done, p.total, p.tensor),
   });
   progress.stop();
   print(opts.json, report, () => formatInterferenceTable(report));
@@ -305,10 +309,10 @@ async function interference(paths: string[], opts: JsonFlag & { top: string }): 
 
 async function importLora(opts: JsonFlag & { base: string; adapter: string; out: string; encoding: string }): Promise<void> {
   if (opts.encoding !== "lowrank" && opts.encoding !== "dense") throw new CliError(`--encoding must be lowrank or dense, got "${opts.encoding}"`);
-  const { importPeftAdapter } = await import("@graft/merge");
+  const encoding: PeftImportEncoding = { kind: opts.encoding };
   const base = await openCheckpoint(opts.base);
   try {
-    const report = await importPeftAdapter({ adapterDir: opts.adapter, base, out: opts.out, encoding: { kind: opts.encoding } as never });
+    const report = await importPeftAdapter({ adapterDir: opts.adapter, base, out: opts.out, encoding });
     print(opts.json, { out: opts.out, ...report }, () => `wrote ${opts.out}: ${JSON.stringify(report)}`);
   } finally {
     await base.close();

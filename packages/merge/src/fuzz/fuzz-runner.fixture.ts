@@ -29,6 +29,7 @@ import {
   planMerge,
   type GraftErrorCode,
 } from "../index";
+import { assembleFile } from "../safetensors/testing";
 import { finetune, makeBase, mulberry, writeModelDir, writeTaskVector, encodeSafetensors, rawTensors } from "../engine/merge.fixture";
 
 const KNOWN_CODES: readonly GraftErrorCode[] = [
@@ -63,17 +64,6 @@ interface Split {
 function split(bytes: Uint8Array): Split {
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
   return { header: new TextDecoder().decode(bytes.subarray(8, 8 + n)).trimEnd(), data: bytes.subarray(8 + n) };
-}
-
-/** Reassembles with a correct length prefix (so the mutation reaches the JSON checks). */
-function join8(header: string | Uint8Array, data: Uint8Array, pad = true): Uint8Array {
-  const json = typeof header === "string" ? new TextEncoder().encode(header) : header;
-  const n = pad ? Math.ceil(json.byteLength / 8) * 8 : json.byteLength;
-  const out = new Uint8Array(8 + n + data.byteLength).fill(0x20, 8, 8 + n);
-  new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
-  out.set(json, 8);
-  out.set(data, 8 + n);
-  return out;
 }
 
 function headerEnd(bytes: Uint8Array): number {
@@ -275,7 +265,7 @@ function mutateSafetensors(rng: Rng, original: Uint8Array): { bytes: Uint8Array;
   const end = headerEnd(bytes);
   const structured = (what: string, f: (s: Split) => string | Uint8Array) => {
     const s = split(original);
-    return { bytes: join8(f(s), s.data, rng() < 0.9), what };
+    return { bytes: assembleFile(f(s), s.data, rng() < 0.9), what };
   };
   switch (int(rng, 14)) {
     case 0: {

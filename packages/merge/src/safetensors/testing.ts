@@ -20,8 +20,8 @@ export async function removeDir(dir: string): Promise<void> {
 }
 
 /** [u64 LE N][header text padded with spaces to N][data] — the public layout, built by hand. */
-export function assembleFile(headerJson: string, data: Uint8Array = new Uint8Array(0), pad = true): Uint8Array {
-  const json = new TextEncoder().encode(headerJson);
+export function assembleFile(headerJson: string | Uint8Array, data: Uint8Array = new Uint8Array(0), pad = true): Uint8Array {
+  const json = typeof headerJson === "string" ? new TextEncoder().encode(headerJson) : headerJson;
   const n = pad ? Math.ceil(json.byteLength / 8) * 8 : json.byteLength;
   const out = new Uint8Array(8 + n + data.byteLength).fill(0x20, 8, 8 + n);
   new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
