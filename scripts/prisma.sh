@@ -4,6 +4,10 @@
 # schema engine's *JS* paths: migrate diff, migrate deploy, db push, generate.
 # The CLI still insists the native engine files exist, so we point it at empty
 # placeholders and tell it not to verify their checksums.
+#
+# `generate` builds both clients: SQLite (packages/db/generated/client) from
+# prisma/schema.prisma, PostgreSQL (packages/db/generated/postgres) from the
+# schema derived from it (scripts/db/postgres-schema.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 stub="$root/node_modules/.cache/prisma-engine-stubs"
@@ -17,4 +21,10 @@ export PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING=1
 export PRISMA_HIDE_UPDATE_MESSAGE=1
 export CHECKPOINT_DISABLE=1
 export DATABASE_URL="${DATABASE_URL:-file:$root/data/graft.db}"
-exec "$root/node_modules/.bin/prisma" "$@"
+prisma="$root/node_modules/.bin/prisma"
+if [ "${1:-}" = "generate" ] && [ $# -eq 1 ]; then
+  bash "$root/scripts/db/postgres-schema.sh"
+  "$prisma" generate
+  exec "$prisma" generate --schema "$root/prisma/postgres/schema.prisma"
+fi
+exec "$prisma" "$@"

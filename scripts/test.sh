@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it: `npm test`.
 # Installs what the tests need (Chromium for the browser tests, from Debian's
-# packages, when it is missing and we may install it), then runs vitest once
-# over every workspace package.
+# packages, when it is missing and we may install it), runs vitest once over
+# every workspace package on the embedded defaults (SQLite), then runs the
+# database integration suites again against a throwaway PostgreSQL cluster
+# (scripts/db/postgres-up.sh). Arguments are passed to the first vitest run
+# only, and skip the PostgreSQL pass: `npm test -- packages/merge`.
+# GRAFT_SKIP_POSTGRES=1 skips the PostgreSQL pass explicitly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
@@ -15,5 +19,17 @@ if [ ! -x /usr/bin/chromium ]; then
     echo "warning: /usr/bin/chromium is missing; browser tests will fail (apt-get install chromium)" >&2
   fi
 fi
-echo "» vitest"
-exec pnpm exec vitest run "$@"
+echo "» vitest (SQLite)"
+pnpm exec vitest run "$@"
+[ $# -gt 0 ] && exit 0
+if [ "${GRAFT_SKIP_POSTGRES:-}" = 1 ]; then
+  echo "» PostgreSQL pass skipped (GRAFT_SKIP_POSTGRES=1)"
+  exit 0
+fi
+pgdir="$(mktemp -d "${TMPDIR:-/tmp}/graft-pg.XXXXXX")"
+trap 'bash scripts/db/postgres-down.sh "$pgdir"' EXIT
+echo "» starting PostgreSQL"
+GRAFT_TEST_POSTGRES_URL="$(bash scripts/db/postgres-up.sh "$pgdir")"
+export GRAFT_TEST_POSTGRES_URL
+echo "» vitest (PostgreSQL): database integration suites"
+pnpm exec vitest run packages/db packages/core

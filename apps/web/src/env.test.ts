@@ -27,7 +27,7 @@ describe("parseEnv", () => {
 
   it("reports every bad value, one line each, without echoing secrets", () => {
     try {
-      parseEnv({ DATABASE_URL: "postgres://x", GRAFT_MAX_UPLOAD_BYTES: "lots", NEXTAUTH_URL: "not a url", NEXTAUTH_SECRET: "short" }, ROOT);
+      parseEnv({ DATABASE_URL: "mysql://x", GRAFT_MAX_UPLOAD_BYTES: "lots", NEXTAUTH_URL: "not a url", NEXTAUTH_SECRET: "short" }, ROOT);
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(EnvError);
@@ -37,6 +37,10 @@ describe("parseEnv", () => {
       expect(problems.find((p) => p.startsWith("GRAFT_MAX_UPLOAD_BYTES"))).toMatch(/"lots"/);
       expect(problems.find((p) => p.startsWith("NEXTAUTH_SECRET"))).not.toContain("short");
     }
+  });
+
+  it("accepts PostgreSQL URLs for scale-out deployments", () => {
+    expect(parseEnv({ DATABASE_URL: "postgresql://graft@db:5432/graft" }, ROOT).env.databaseUrl).toBe("postgresql://graft@db:5432/graft");
   });
 
   it("requires NEXTAUTH_SECRET in production", () => {

@@ -30,7 +30,7 @@ const schema = z.object({
   DATABASE_URL: z
     .string()
     .trim()
-    .refine((v) => v.startsWith("file:") || v.startsWith("libsql:"), "must be a file: (SQLite) or libsql: URL")
+    .refine((v) => /^(file|libsql|postgres|postgresql):/.test(v), "must be a file: or libsql: (SQLite) or postgresql: URL")
     .optional(),
   GRAFT_DATA_DIR: optionalString,
   GRAFT_BLOB_DIR: optionalString,

@@ -1,16 +1,41 @@
 /**
- * The single place that constructs Prisma clients. The embedded default is
- * SQLite through the libSQL driver adapter (no native engine needed).
+ * The single place that constructs Prisma clients. The URL decides the engine:
+ * `file:`/`libsql:` is SQLite through the libSQL driver adapter (the embedded
+ * default), `postgres:`/`postgresql:` is PostgreSQL through the `pg` adapter.
+ * Both clients are generated from the same schema (scripts/db/postgres-schema.sh)
+ * and expose the same API, so the rest of Graft sees one `Db` type.
  */
 import { PrismaLibSQL } from "@prisma/adapter-libsql";
+import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../generated/client";
+import { PrismaClient as PostgresPrismaClient } from "../generated/postgres";
 
 export type Db = PrismaClient;
+export type Dialect = "sqlite" | "postgresql";
+
+export function dialectOf(databaseUrl: string): Dialect {
+  if (databaseUrl.startsWith("file:") || databaseUrl.startsWith("libsql:")) return "sqlite";
+  if (databaseUrl.startsWith("postgres:") || databaseUrl.startsWith("postgresql:")) return "postgresql";
+  throw new Error(`DATABASE_URL must be a file: (SQLite) or postgresql: URL, got "${databaseUrl.split(":")[0]}:"`);
+}
+
+const dialects = new WeakMap<object, Dialect>();
 
 export function createDb(databaseUrl: string): Db {
-  if (!databaseUrl.startsWith("file:") && !databaseUrl.startsWith("libsql:")) {
-    throw new Error(`DATABASE_URL must be a file: (SQLite) URL, got "${databaseUrl.split(":")[0]}:"`);
-  }
-  const adapter = new PrismaLibSQL({ url: databaseUrl });
-  return new PrismaClient({ adapter });
+  const dialect = dialectOf(databaseUrl);
+  const db =
+    dialect === "sqlite"
+      ? new PrismaClient({ adapter: new PrismaLibSQL({ url: databaseUrl }) })
+      : (new PostgresPrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) }) as unknown as Db);
+  dialects.set(db, dialect);
+  return db;
+}
+
+/**
+ * A case-insensitive substring filter on either engine: SQLite's LIKE already
+ * ignores ASCII case; PostgreSQL needs Prisma's `mode: "insensitive"` (ILIKE),
+ * which the SQLite client's types do not know.
+ */
+export function containsInsensitive(db: Db, value: string): { contains: string } {
+  return dialects.get(db) === "postgresql" ? ({ contains: value, mode: "insensitive" } as { contains: string }) : { contains: value };
 }

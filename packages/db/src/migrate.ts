@@ -1,8 +1,10 @@
 /**
- * Applies prisma/migrations/<name>/migration.sql to a SQLite/libSQL database without
- * the Prisma CLI (whose native schema engine is not shipped here). Applied
- * migrations are recorded in Prisma's own `_prisma_migrations` table layout and
- * checksum (sha256 hex of the script), so `prisma migrate deploy` agrees with us.
+ * Applies the SQL migrations to a database without the Prisma CLI (whose
+ * native schema engine is not shipped here): prisma/migrations for SQLite/libSQL,
+ * prisma/migrations-postgres (same names, generated from the same schema) for
+ * PostgreSQL. Applied migrations are recorded in Prisma's own
+ * `_prisma_migrations` table layout and checksum (sha256 hex of the script),
+ * so `prisma migrate deploy` agrees with us.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -10,23 +12,27 @@ import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@libsql/client";
+import { dialectOf, type Dialect } from "./client";
+import { migratePostgres } from "./migrate-postgres";
 
 /**
- * The repository's migrations folder: GRAFT_MIGRATIONS_DIR if set, else
- * prisma/migrations relative to this source file, else the first
+ * The repository's migrations folder for a dialect (prisma/migrations or
+ * prisma/migrations-postgres): the one beside GRAFT_MIGRATIONS_DIR if set, else
+ * the one relative to this source file, else the first
  * prisma/migrations found walking up from the working directory (bundlers
  * such as Next.js move this file, so the relative guess can miss).
  */
-export function defaultMigrationsDir(): string {
-  if (process.env.GRAFT_MIGRATIONS_DIR) return process.env.GRAFT_MIGRATIONS_DIR;
+export function defaultMigrationsDir(dialect: Dialect = "sqlite"): string {
+  const folder = dialect === "sqlite" ? "migrations" : "migrations-postgres";
+  if (process.env.GRAFT_MIGRATIONS_DIR) return join(process.env.GRAFT_MIGRATIONS_DIR, "..", folder);
   const candidates: string[] = [];
   try {
-    candidates.push(fileURLToPath(new URL("../../../prisma/migrations", import.meta.url)));
+    candidates.push(fileURLToPath(new URL(`../../../prisma/${folder}`, import.meta.url)));
   } catch {
     // import.meta.url is not a file: URL (bundled); fall through.
   }
   for (let dir = resolve(process.cwd()); ; dir = dirname(dir)) {
-    candidates.push(join(dir, "prisma", "migrations"));
+    candidates.push(join(dir, "prisma", folder));
     if (dirname(dir) === dir) break;
   }
   return candidates.find((c) => existsSync(c)) ?? candidates[0];
@@ -76,7 +82,9 @@ export interface MigrateResult {
  * edited since (checksum drift) or a failed Prisma-recorded attempt exists.
  */
 export async function migrateDatabase(url: string, opts: { migrationsDir?: string } = {}): Promise<MigrateResult> {
-  const migrations = await loadMigrations(opts.migrationsDir);
+  const dialect = dialectOf(url);
+  const migrations = await loadMigrations(opts.migrationsDir ?? defaultMigrationsDir(dialect));
+  if (dialect === "postgresql") return migratePostgres(url, migrations);
   const client = createClient({ url });
   const result: MigrateResult = { applied: [], alreadyApplied: [] };
   try {

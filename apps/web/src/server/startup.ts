@@ -4,7 +4,7 @@
 // prisma/migrations (idempotent; set GRAFT_AUTO_MIGRATE=0 to manage it yourself).
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { migrateDatabase } from "@graft/db";
+import { dialectOf, migrateDatabase } from "@graft/db";
 import { EnvError, getEnv, type Env } from "@/env";
 
 export async function startup(): Promise<void> {
@@ -20,6 +20,7 @@ export async function startup(): Promise<void> {
   }
   if (!env.autoMigrate) return;
   if (env.databaseUrl.startsWith("file:")) await mkdir(path.dirname(env.databaseUrl.slice("file:".length)), { recursive: true });
-  const result = await migrateDatabase(env.databaseUrl, { migrationsDir: path.join(env.repoRoot, "prisma", "migrations") });
+  const migrationsDir = path.join(env.repoRoot, "prisma", dialectOf(env.databaseUrl) === "sqlite" ? "migrations" : "migrations-postgres");
+  const result = await migrateDatabase(env.databaseUrl, { migrationsDir });
   if (result.applied.length) console.log(`[graft] applied migrations: ${result.applied.join(", ")}`);
 }

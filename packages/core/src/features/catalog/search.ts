@@ -1,10 +1,10 @@
 /**
  * The public catalog: filtered, sorted, paginated search over listed vectors.
- * Text search uses Prisma `contains` filters only (portable across SQLite and
- * PostgreSQL; case-insensitive for ASCII on SQLite's LIKE). Every word of the
+ * Text search uses case-insensitive `contains` filters (LIKE on SQLite, ILIKE
+ * on PostgreSQL). Every word of the
  * query must match one of: name, slug, summary, card, tags, task, team.
  */
-import type { Prisma } from "@graft/db";
+import { containsInsensitive, type Db, type Prisma } from "@graft/db";
 import { z } from "zod";
 import type { CoreContext } from "../../context";
 import { parseInput } from "../../lib/validate";
@@ -47,19 +47,20 @@ const querySchema = z.object({
   pageSize: z.number().int().min(1).max(100).default(20),
 });
 
-function buildWhere(p: z.output<typeof querySchema>): Prisma.TaskVectorWhereInput {
+function buildWhere(db: Db, p: z.output<typeof querySchema>): Prisma.TaskVectorWhereInput {
   const and: Prisma.TaskVectorWhereInput[] = [publicVectorWhere];
   const words = (p.q ?? "").split(/\s+/).filter(Boolean).slice(0, 8);
   for (const w of words) {
+    const contains = containsInsensitive(db, w);
     and.push({
       OR: [
-        { name: { contains: w } },
-        { slug: { contains: w } },
-        { summary: { contains: w } },
-        { cardMarkdown: { contains: w } },
-        { task: { contains: w } },
+        { name: contains },
+        { slug: contains },
+        { summary: contains },
+        { cardMarkdown: contains },
+        { task: contains },
         { tags: { some: { tag: { contains: w.toLowerCase() } } } },
-        { team: { is: { OR: [{ slug: { contains: w } }, { name: { contains: w } }] } } },
+        { team: { is: { OR: [{ slug: contains }, { name: { contains: w } }] } } },
       ],
     });
   }
@@ -76,7 +77,7 @@ function buildWhere(p: z.output<typeof querySchema>): Prisma.TaskVectorWhereInpu
 
 export async function searchCatalog(ctx: CoreContext, query: CatalogQuery = {}): Promise<CatalogPage> {
   const p = parseInput(querySchema, query);
-  const where = buildWhere(p);
+  const where = buildWhere(ctx.db, p);
   const skip = (p.page - 1) * p.pageSize;
   const total = await ctx.db.taskVector.count({ where });
 
