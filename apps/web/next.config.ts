@@ -22,9 +22,10 @@ const repoRoot = findRepoRoot(process.cwd());
 const rootEnv = path.join(repoRoot, ".env");
 if (existsSync(rootEnv)) process.loadEnvFile(rootEnv);
 
-// Prisma's generated client finds its query-compiler WASM next to itself via
-// __dirname, so it must be required from where it lives, never bundled.
-const prismaGenerated = path.join(repoRoot, "packages", "db", "generated", "client");
+// Prisma's generated clients (SQLite and PostgreSQL) find their query-compiler
+// WASM next to themselves via __dirname, so they must be required from where
+// they live, never bundled.
+const prismaGenerated = path.join(repoRoot, "packages", "db", "generated");
 
 const isDev = process.env.NODE_ENV !== "production";
 const csp = [
@@ -54,7 +55,7 @@ const nextConfig: NextConfig = {
   reactStrictMode: true,
   outputFileTracingRoot: repoRoot,
   transpilePackages: ["@graft/core", "@graft/db", "@graft/storage", "@graft/merge"],
-  serverExternalPackages: ["@prisma/client", "@prisma/adapter-libsql", "@libsql/client", "libsql", "busboy", "sanitize-html"],
+  serverExternalPackages: ["@prisma/client", "@prisma/adapter-libsql", "@prisma/adapter-pg", "pg", "@libsql/client", "libsql", "busboy", "sanitize-html"],
   // The test harness builds with GRAFT_BUILD_SKIP_TYPECHECK=1 (tsc runs separately, `pnpm typecheck`).
   typescript: { tsconfigPath: "tsconfig.json", ignoreBuildErrors: process.env.GRAFT_BUILD_SKIP_TYPECHECK === "1" },
   eslint: { ignoreDuringBuilds: true },
