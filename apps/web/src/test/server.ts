@@ -1,12 +1,14 @@
 // Starts the real production server (`next start`) for HTTP and browser
 // tests: built once per source change (see build.ts), then run on a free port
-// against a fresh, migrated SQLite database and blob folder in a temp dir.
+// against a fresh, migrated database (SQLite, or PostgreSQL when
+// GRAFT_TEST_POSTGRES_URL is set: see @graft/db createTestDb) and a blob
+// folder in a temp dir.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { migrateDatabase } from "@graft/db";
+import { createTestDb } from "@graft/db";
 import { ensureBuilt, nextBin, WEB_DIR } from "./build";
 
 export interface TestServer {
@@ -52,11 +54,12 @@ function exited(child: ChildProcess): Promise<void> {
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   await ensureBuilt();
   const dir = await mkdtemp(path.join(tmpdir(), "graft-web-"));
-  const databaseUrl = `file:${path.join(dir, "graft.db")}`;
+  const database = await createTestDb();
+  await database.db.$disconnect();
+  const databaseUrl = database.url;
   const blobDir = path.join(dir, "blobs");
   const modelsDir = path.join(dir, "models");
   await mkdir(modelsDir, { recursive: true });
-  await migrateDatabase(databaseUrl);
 
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -92,6 +95,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       await exited(child);
       clearTimeout(timer);
     }
+    await database.cleanup();
     await rm(dir, { recursive: true, force: true });
   };
 
