@@ -55,7 +55,7 @@ const nextConfig: NextConfig = {
   reactStrictMode: true,
   outputFileTracingRoot: repoRoot,
   transpilePackages: ["@graft/core", "@graft/db", "@graft/storage", "@graft/merge"],
-  serverExternalPackages: ["@prisma/client", "@prisma/adapter-libsql", "@prisma/adapter-pg", "pg", "@libsql/client", "libsql", "busboy", "sanitize-html"],
+  serverExternalPackages: ["@aws-sdk/client-s3", "@aws-sdk/lib-storage", "@aws-sdk/s3-request-presigner", "@prisma/client", "@prisma/adapter-libsql", "@prisma/adapter-pg", "pg", "@libsql/client", "libsql", "busboy", "sanitize-html"],
   // The test harness builds with GRAFT_BUILD_SKIP_TYPECHECK=1 (tsc runs separately, `pnpm typecheck`).
   typescript: { tsconfigPath: "tsconfig.json", ignoreBuildErrors: process.env.GRAFT_BUILD_SKIP_TYPECHECK === "1" },
   eslint: { ignoreDuringBuilds: true },

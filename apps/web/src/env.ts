@@ -45,7 +45,18 @@ const schema = z.object({
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,
   GRAFT_AUTO_MIGRATE: z.enum(["0", "1", "true", "false", ""], { error: "must be 1/true or 0/false" }).optional(),
+  GRAFT_BLOB_STORE: z.enum(["local", "s3"], { error: "must be local or s3" }).default("local"),
+  GRAFT_S3_BUCKET: optionalString,
+  GRAFT_S3_PREFIX: optionalString,
+  GRAFT_S3_ENDPOINT: optionalString.refine((v) => v === undefined || URL.canParse(v), "must be an absolute URL"),
+  GRAFT_S3_REGION: optionalString,
+  GRAFT_S3_FORCE_PATH_STYLE: z.enum(["0", "1", "true", "false", ""], { error: "must be 1/true or 0/false" }).optional(),
 });
+
+/** Where committed blobs live; `local` is the embedded default. Credentials come from the AWS SDK's usual sources (AWS_ACCESS_KEY_ID…). */
+export type BlobStoreConfig =
+  | { kind: "local" }
+  | { kind: "s3"; bucket: string; prefix: string; endpoint: string | undefined; region: string; forcePathStyle: boolean };
 
 export interface Env {
   nodeEnv: "development" | "production" | "test";
@@ -60,6 +71,8 @@ export interface Env {
   github: { clientId: string; clientSecret: string } | null;
   /** Apply pending prisma/migrations when the server starts (default on). */
   autoMigrate: boolean;
+  /** Committed blobs: local disk under blobDir, or S3 (blobDir is then the staging area and read cache). */
+  blobStore: BlobStoreConfig;
 }
 
 export class EnvError extends Error {
@@ -83,6 +96,9 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
   const production = source.NODE_ENV === "production";
   if (production && !source.NEXTAUTH_SECRET?.trim()) {
     problems.push("NEXTAUTH_SECRET: required in production (generate one with `openssl rand -base64 32`)");
+  }
+  if (result.success && result.data.GRAFT_BLOB_STORE === "s3" && !result.data.GRAFT_S3_BUCKET) {
+    problems.push("GRAFT_S3_BUCKET: required when GRAFT_BLOB_STORE=s3");
   }
   if (!result.success || problems.length) throw new EnvError(problems);
   const v = result.data;
@@ -108,6 +124,17 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
       nextAuthUrl: v.NEXTAUTH_URL,
       github: v.GITHUB_ID && v.GITHUB_SECRET ? { clientId: v.GITHUB_ID, clientSecret: v.GITHUB_SECRET } : null,
       autoMigrate: v.GRAFT_AUTO_MIGRATE !== "0" && v.GRAFT_AUTO_MIGRATE !== "false",
+      blobStore:
+        v.GRAFT_BLOB_STORE === "s3"
+          ? {
+              kind: "s3",
+              bucket: v.GRAFT_S3_BUCKET!,
+              prefix: v.GRAFT_S3_PREFIX ?? "",
+              endpoint: v.GRAFT_S3_ENDPOINT,
+              region: v.GRAFT_S3_REGION ?? "us-east-1",
+              forcePathStyle: v.GRAFT_S3_FORCE_PATH_STYLE === "1" || v.GRAFT_S3_FORCE_PATH_STYLE === "true",
+            }
+          : { kind: "local" },
     },
   };
 }

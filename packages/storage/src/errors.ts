@@ -3,7 +3,7 @@
  * them to user-facing errors without string matching.
  */
 export class StorageError extends Error {
-  readonly code: "TOO_LARGE" | "NOT_FOUND" | "INVALID";
+  readonly code: "TOO_LARGE" | "NOT_FOUND" | "INVALID" | "CORRUPT";
   constructor(code: StorageError["code"], message: string) {
     super(message);
     this.name = "StorageError";

@@ -2,4 +2,5 @@
 export type { BlobStore, StagedBlob, BlobInfo, StageOptions, ByteRange, ByteSource } from "./blob-store";
 export { isBlobHash } from "./blob-store";
 export { LocalBlobStore, type LocalBlobStoreOptions } from "./local-blob-store";
+export { S3BlobStore, type S3BlobStoreOptions } from "./s3-blob-store";
 export { StorageError, TooLargeError, BlobNotFoundError, isStorageError } from "./errors";
