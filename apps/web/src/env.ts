@@ -45,6 +45,8 @@ const schema = z.object({
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,
   GRAFT_AUTO_MIGRATE: z.enum(["0", "1", "true", "false", ""], { error: "must be 1/true or 0/false" }).optional(),
+  GRAFT_RATE_LIMITS: optionalString,
+  GRAFT_TRUSTED_PROXIES: z.coerce.number({ error: "must be a number" }).int().min(0).max(10).default(0),
   GRAFT_BLOB_STORE: z.enum(["local", "s3"], { error: "must be local or s3" }).default("local"),
   GRAFT_S3_BUCKET: optionalString,
   GRAFT_S3_PREFIX: optionalString,
@@ -52,6 +54,33 @@ const schema = z.object({
   GRAFT_S3_REGION: optionalString,
   GRAFT_S3_FORCE_PATH_STYLE: z.enum(["0", "1", "true", "false", ""], { error: "must be 1/true or 0/false" }).optional(),
 });
+
+export type RateLimitKind = "signIn" | "signUp" | "token" | "upload";
+export type RateLimits = Record<RateLimitKind, { points: number; seconds: number } | null>;
+
+/** Per replica: 10 sign-in attempts per email (and per address) in 15 min, 20 sign-ups per address an hour, 1200 requests per token a minute, 120 uploads per user an hour. */
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  signIn: { points: 10, seconds: 900 },
+  signUp: { points: 20, seconds: 3600 },
+  token: { points: 1200, seconds: 60 },
+  upload: { points: 120, seconds: 3600 },
+};
+
+/** GRAFT_RATE_LIMITS: "off", or overrides such as "signIn=5/60,upload=off". */
+function parseRateLimits(raw: string | undefined, problems: string[]): RateLimits {
+  const limits = { ...DEFAULT_RATE_LIMITS };
+  if (raw === undefined) return limits;
+  if (raw === "off") return { signIn: null, signUp: null, token: null, upload: null };
+  for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(signIn|signUp|token|upload)=(?:(off)|(\d+)\/(\d+))$/.exec(part);
+    if (!m) {
+      problems.push(`GRAFT_RATE_LIMITS: "${part}" is not KIND=POINTS/SECONDS or KIND=off (kinds: signIn, signUp, token, upload)`);
+      continue;
+    }
+    limits[m[1] as RateLimitKind] = m[2] ? null : { points: Number(m[3]), seconds: Number(m[4]) };
+  }
+  return limits;
+}
 
 /** Where committed blobs live; `local` is the embedded default. Credentials come from the AWS SDK's usual sources (AWS_ACCESS_KEY_ID…). */
 export type BlobStoreConfig =
@@ -71,6 +100,9 @@ export interface Env {
   github: { clientId: string; clientSecret: string } | null;
   /** Apply pending prisma/migrations when the server starts (default on). */
   autoMigrate: boolean;
+  rateLimits: RateLimits;
+  /** Proxies in front of the app whose X-Forwarded-For entries are trusted. */
+  trustedProxies: number;
   /** Committed blobs: local disk under blobDir, or S3 (blobDir is then the staging area and read cache). */
   blobStore: BlobStoreConfig;
 }
@@ -100,6 +132,7 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
   if (result.success && result.data.GRAFT_BLOB_STORE === "s3" && !result.data.GRAFT_S3_BUCKET) {
     problems.push("GRAFT_S3_BUCKET: required when GRAFT_BLOB_STORE=s3");
   }
+  const rateLimits = parseRateLimits(result.success ? result.data.GRAFT_RATE_LIMITS : undefined, problems);
   if (!result.success || problems.length) throw new EnvError(problems);
   const v = result.data;
   const warnings: string[] = [];
@@ -124,6 +157,8 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
       nextAuthUrl: v.NEXTAUTH_URL,
       github: v.GITHUB_ID && v.GITHUB_SECRET ? { clientId: v.GITHUB_ID, clientSecret: v.GITHUB_SECRET } : null,
       autoMigrate: v.GRAFT_AUTO_MIGRATE !== "0" && v.GRAFT_AUTO_MIGRATE !== "false",
+      rateLimits,
+      trustedProxies: v.GRAFT_TRUSTED_PROXIES,
       blobStore:
         v.GRAFT_BLOB_STORE === "s3"
           ? {

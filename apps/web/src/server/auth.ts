@@ -12,6 +12,7 @@ import type { NextRequest } from "next/server";
 import { actorFromToken, authenticateApiToken, DomainError, upsertOAuthUser, verifyCredentials, type Actor } from "@graft/core";
 import { getEnv } from "@/env";
 import { getContext } from "./context";
+import { clientAddress, rateLimit } from "./rate-limit";
 
 declare module "next-auth" {
   interface Session {
@@ -39,8 +40,11 @@ export function authOptions(): NextAuthOptions {
         email: { label: "Email", type: "email" },
         password: { label: "Password", type: "password" },
       },
-      async authorize(credentials) {
+      async authorize(credentials, req) {
         if (!credentials?.email || !credentials.password) return null;
+        // next-auth reports a thrown error's message on the sign-in page.
+        await rateLimit("signIn", `email:${credentials.email.trim().toLowerCase()}`);
+        await rateLimit("signIn", `address:${clientAddress(req?.headers)}`);
         const user = await verifyCredentials(getContext(), credentials.email, credentials.password);
         return user ? { id: user.id, email: user.email, name: user.name, image: user.image } : null;
       },
@@ -119,7 +123,12 @@ export async function getActor(req: NextRequest): Promise<Actor> {
       throw new DomainError("UNAUTHENTICATED", "Authorization must be `Bearer graft_…`");
     }
     const auth = await authenticateApiToken(getContext(), authorization);
-    if (!auth) throw new DomainError("UNAUTHENTICATED", "invalid or revoked API token");
+    if (!auth) {
+      // Guessing tokens costs sign-in attempts.
+      await rateLimit("signIn", `address:${clientAddress(req.headers)}`);
+      throw new DomainError("UNAUTHENTICATED", "invalid or revoked API token");
+    }
+    await rateLimit("token", auth.tokenId);
     return actorFromToken(auth);
   }
   const token = await getToken({ req, secret: getEnv().nextAuthSecret });

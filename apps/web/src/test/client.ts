@@ -13,6 +13,8 @@ export interface ApiResult<T = any> {
 export class ApiClient {
   private cookies = new Map<string, string>();
   bearer: string | null = null;
+  /** Sent with every request unless the call sets them (e.g. X-Forwarded-For to act from another address). */
+  defaultHeaders: Record<string, string> = {};
 
   constructor(readonly baseUrl: string) {}
 
@@ -44,6 +46,7 @@ export class ApiClient {
 
   async raw(pathname: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
+    for (const [k, v] of Object.entries(this.defaultHeaders)) if (!headers.has(k)) headers.set(k, v);
     if (this.bearer) headers.set("authorization", `Bearer ${this.bearer}`);
     if (this.cookies.size) headers.set("cookie", this.cookieHeader());
     const res = await fetch(this.baseUrl + pathname, { redirect: "manual", ...init, headers });

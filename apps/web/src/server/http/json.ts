@@ -21,11 +21,36 @@ export function json(value: unknown, init: ResponseInit = {}): NextResponse {
   return new NextResponse(toJson(value), { ...init, headers });
 }
 
-/** Reads and validates a JSON request body; malformed JSON and schema violations are 400s. */
-export async function readJson<S extends z.ZodType>(req: Request, schema: S): Promise<z.output<S>> {
+/** No API route takes more JSON than this; larger bodies are refused while streaming, never buffered. */
+export const MAX_JSON_BYTES = 1024 * 1024;
+
+async function readBodyText(req: Request, limit: number): Promise<string> {
+  const tooLarge = () => new HttpError(413, "TOO_LARGE", `JSON body exceeds ${limit} bytes`);
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  if (declared > limit) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+/** Reads and validates a JSON request body; malformed JSON and schema violations are 400s, oversized bodies 413. */
+export async function readJson<S extends z.ZodType>(req: Request, schema: S, limit = MAX_JSON_BYTES): Promise<z.output<S>> {
+  const text = await readBodyText(req, limit);
   let raw: unknown;
   try {
-    raw = await req.json();
+    raw = JSON.parse(text);
   } catch {
     throw new HttpError(400, "INVALID", "request body must be valid JSON");
   }

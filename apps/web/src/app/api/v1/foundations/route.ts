@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { listFoundations, registerFoundation } from "@graft/core";
 import { requireActor } from "@/server/auth";
+import { rateLimit } from "@/server/rate-limit";
 import { getContext } from "@/server/context";
 import { HttpError, isMultipart, json, parseMultipart, readJson, withErrors } from "@/server/http";
 import { getEnv } from "@/env";
@@ -26,6 +27,7 @@ export const GET = withErrors(async () => {
 
 export const POST = withErrors(async (req) => {
   const actor = await requireActor(req);
+  await rateLimit("upload", actor.userId);
   const ctx = getContext();
   if (!isMultipart(req)) {
     const { path, ...meta } = await readJson(req, PathBody);

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { registerUser } from "@graft/core";
 import { getContext } from "@/server/context";
 import { json, readJson, withErrors } from "@/server/http";
+import { clientAddress, rateLimit } from "@/server/rate-limit";
 
 const Body = z.object({
   email: z.string(),
@@ -12,6 +13,7 @@ const Body = z.object({
 });
 
 export const POST = withErrors(async (req) => {
+  await rateLimit("signUp", clientAddress(req.headers));
   const input = await readJson(req, Body);
   const user = await registerUser(getContext(), input);
   return json({ user }, { status: 201 });

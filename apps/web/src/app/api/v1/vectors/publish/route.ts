@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { publishVersion, type PublishInput } from "@graft/core";
 import { requireActor } from "@/server/auth";
+import { rateLimit } from "@/server/rate-limit";
 import { getContext } from "@/server/context";
 import { HttpError, json, parseMultipart, withErrors } from "@/server/http";
 import { getEnv } from "@/env";
@@ -46,6 +47,7 @@ function parseMeta(text: string | undefined): z.output<typeof PublishMeta> {
 
 export const POST = withErrors(async (req) => {
   const actor = await requireActor(req);
+  await rateLimit("upload", actor.userId);
   const ctx = getContext();
   const upload = await parseMultipart(req, ctx.blobs, {
     fileFields: ["file", "adapter_config", "adapter_model"],
