@@ -8,7 +8,6 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createDb, migrateDatabase } from "@graft/db";
-import { LocalBlobStore } from "@graft/storage";
 import { seedDemo } from "./demo/seed";
 import { repoRoot, scriptEnv } from "./env";
 
@@ -30,7 +29,7 @@ console.log(`database ${scriptEnv.databaseUrl}: ${applied.length ? `applied ${ap
 
 const db = createDb(scriptEnv.databaseUrl);
 try {
-  const ctx = { db, blobs: new LocalBlobStore(scriptEnv.blobDir), config: { modelsDir: scriptEnv.modelsDir } };
+  const ctx = { db, blobs: scriptEnv.createBlobStore(), config: { modelsDir: scriptEnv.modelsDir } };
   const report = await seedDemo(ctx, scriptEnv.modelsDir);
   console.log(report);
 } finally {

@@ -3,6 +3,7 @@
 // a fresh checkout runnable (`pnpm --filter @graft/web dev`) with no .env.
 import { existsSync } from "node:fs";
 import path from "node:path";
+import type { BlobStoreConfig } from "@graft/storage";
 import { z } from "zod";
 
 const GIB = 1024 ** 3;
@@ -82,10 +83,7 @@ function parseRateLimits(raw: string | undefined, problems: string[]): RateLimit
   return limits;
 }
 
-/** Where committed blobs live; `local` is the embedded default. Credentials come from the AWS SDK's usual sources (AWS_ACCESS_KEY_ID…). */
-export type BlobStoreConfig =
-  | { kind: "local" }
-  | { kind: "s3"; bucket: string; prefix: string; endpoint: string | undefined; region: string; forcePathStyle: boolean };
+
 
 export interface Env {
   nodeEnv: "development" | "production" | "test";

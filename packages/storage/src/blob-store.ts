@@ -66,8 +66,15 @@ export interface BlobStore {
   createReadStream(hash: string, range?: ByteRange): Promise<Readable>;
   /** Removes a committed blob; returns whether it existed. */
   delete(hash: string): Promise<boolean>;
-  /** Committed blobs whose hash is not in `knownHashes` (candidates for garbage collection). */
-  listOrphans(knownHashes: Iterable<string>): Promise<string[]>;
+  /**
+   * Committed blobs whose hash is not in `knownHashes` (candidates for garbage
+   * collection). With `olderThanMs`, only blobs committed at least that long
+   * ago: a blob is committed just before the transaction that references it,
+   * so a young unreferenced blob may be about to be referenced.
+   */
+  listOrphans(knownHashes: Iterable<string>, opts?: { olderThanMs?: number }): Promise<string[]>;
+  /** Deletes scratch files older than `olderThanMs` (left behind by crashed uploads); returns how many. */
+  cleanupScratch(olderThanMs?: number): Promise<number>;
 }
 
 const HASH = /^[0-9a-f]{64}$/;

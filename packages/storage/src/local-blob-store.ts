@@ -161,8 +161,9 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
-  async listOrphans(knownHashes: Iterable<string>): Promise<string[]> {
+  async listOrphans(knownHashes: Iterable<string>, opts: { olderThanMs?: number } = {}): Promise<string[]> {
     const known = new Set(knownHashes);
+    const cutoff = Date.now() - (opts.olderThanMs ?? 0);
     const orphans: string[] = [];
     let prefixes: string[];
     try {
@@ -175,7 +176,9 @@ export class LocalBlobStore implements BlobStore {
       if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
       for (const rest of (await readdir(join(this.blobDir, prefix))).sort()) {
         const hash = prefix + rest;
-        if (isBlobHash(hash) && !known.has(hash)) orphans.push(hash);
+        if (!isBlobHash(hash) || known.has(hash)) continue;
+        if (opts.olderThanMs && (await stat(join(this.blobDir, prefix, rest))).mtimeMs > cutoff) continue;
+        orphans.push(hash);
       }
     }
     return orphans;

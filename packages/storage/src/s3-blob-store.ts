@@ -177,8 +177,9 @@ export class S3BlobStore implements BlobStore {
     return existed;
   }
 
-  async listOrphans(knownHashes: Iterable<string>): Promise<string[]> {
+  async listOrphans(knownHashes: Iterable<string>, opts: { olderThanMs?: number } = {}): Promise<string[]> {
     const known = new Set(knownHashes);
+    const cutoff = Date.now() - (opts.olderThanMs ?? 0);
     const orphans: string[] = [];
     const root = `${this.prefix}sha256/`;
     let token: string | undefined;
@@ -186,7 +187,8 @@ export class S3BlobStore implements BlobStore {
       const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: root, ContinuationToken: token }));
       for (const o of page.Contents ?? []) {
         const hash = (o.Key ?? "").slice(root.length).replace("/", "");
-        if (isBlobHash(hash) && !known.has(hash)) orphans.push(hash);
+        const young = opts.olderThanMs && (o.LastModified?.getTime() ?? Date.now()) > cutoff;
+        if (isBlobHash(hash) && !known.has(hash) && !young) orphans.push(hash);
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

@@ -6,8 +6,8 @@ import "server-only";
 import path from "node:path";
 import type { CoreContext } from "@graft/core";
 import { createDb } from "@graft/db";
-import { LocalBlobStore, S3BlobStore, type BlobStore } from "@graft/storage";
-import { getEnv, type Env } from "@/env";
+import { createBlobStore } from "@graft/storage";
+import { getEnv } from "@/env";
 
 const globalForGraft = globalThis as typeof globalThis & { __graftContext?: CoreContext };
 
@@ -16,21 +16,10 @@ export function getContext(): CoreContext {
     const env = getEnv();
     globalForGraft.__graftContext = {
       db: createDb(env.databaseUrl),
-      blobs: createBlobStore(env),
+      blobs: createBlobStore(env.blobStore, { dir: env.blobDir, maxBytes: env.maxUploadBytes }),
       config: { modelsDir: env.modelsDir ?? path.join(env.dataDir, "models") },
     };
   }
   return globalForGraft.__graftContext;
 }
 
-function createBlobStore(env: Env): BlobStore {
-  const c = env.blobStore;
-  if (c.kind === "local") return new LocalBlobStore(env.blobDir, { maxBytes: env.maxUploadBytes });
-  return new S3BlobStore({
-    bucket: c.bucket,
-    prefix: c.prefix,
-    scratchDir: env.blobDir,
-    maxBytes: env.maxUploadBytes,
-    client: { region: c.region, endpoint: c.endpoint, forcePathStyle: c.forcePathStyle },
-  });
-}

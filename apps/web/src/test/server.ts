@@ -21,7 +21,10 @@ export interface TestServer {
   modelsDir: string;
   /** Everything the server printed so far (for assertion messages). */
   logs(): string;
+  /** Stops the server (SIGTERM) and deletes its data, unless the data belongs to the server it was started after. */
   stop(): Promise<void>;
+  /** Kills the process at once (SIGKILL), as a crash would, keeping the data for a restart with `after`. */
+  kill(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -29,6 +32,10 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** How long to wait for the server to answer (ms). */
   readyTimeoutMs?: number;
+  /** Restart on the data (database, blobs, models) of a server that was killed or is still running. */
+  after?: TestServer;
+  /** Blob folder to use instead of one in the temp dir (e.g. a small filesystem). */
+  blobDir?: string;
 }
 
 async function freePort(): Promise<number> {
@@ -53,12 +60,13 @@ function exited(child: ChildProcess): Promise<void> {
 
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   await ensureBuilt();
-  const dir = await mkdtemp(path.join(tmpdir(), "graft-web-"));
-  const database = await createTestDb();
-  await database.db.$disconnect();
-  const databaseUrl = database.url;
-  const blobDir = path.join(dir, "blobs");
-  const modelsDir = path.join(dir, "models");
+  const owned = !opts.after;
+  const dir = opts.after?.dir ?? (await mkdtemp(path.join(tmpdir(), "graft-web-")));
+  const database = owned ? await createTestDb() : null;
+  await database?.db.$disconnect();
+  const databaseUrl = opts.after?.databaseUrl ?? database!.url;
+  const blobDir = opts.blobDir ?? opts.after?.blobDir ?? path.join(dir, "blobs");
+  const modelsDir = opts.after?.modelsDir ?? path.join(dir, "models");
   await mkdir(modelsDir, { recursive: true });
 
   const port = await freePort();
@@ -97,8 +105,15 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       await exited(child);
       clearTimeout(timer);
     }
-    await database.cleanup();
+    if (!owned) return;
+    await database!.cleanup();
     await rm(dir, { recursive: true, force: true });
+  };
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited(child);
+    }
   };
 
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
@@ -120,5 +135,5 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     await new Promise((r) => setTimeout(r, 200));
   }
 
-  return { baseUrl, dir, databaseUrl, blobDir, modelsDir, logs: () => log, stop };
+  return { baseUrl, dir, databaseUrl, blobDir, modelsDir, logs: () => log, stop, kill };
 }

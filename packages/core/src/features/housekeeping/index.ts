@@ -1,0 +1,1 @@
+export { collectGarbage, referencedBlobHashes, type CollectOptions, type CollectReport } from "./collect";
