@@ -13,8 +13,9 @@ import { parseInput } from "../../lib/validate";
 import { recordAudit, type AuditAction } from "../audit/audit";
 import { createEntitlement } from "../entitlements/grants";
 import { requireTeamRole, teamIdsOf } from "../teams/roles";
-import { expireStale, type TradeOfferInfo, type TradeStatus } from "./offers";
-import { insertOffer, loadOffer, resolveTerms, termsSchema, type TradeTerms } from "./propose";
+import { expireStale, type TradeStatus } from "./offers";
+import { insertOffer, resolveTerms, termsSchema, type TradeTerms } from "./propose";
+import { getTradeOffer, type TradeOfferView } from "./queries";
 
 interface OfferKeys {
   id: string;
@@ -80,7 +81,7 @@ async function auditBoth(tx: DbClient, actorId: string, offer: OfferKeys, action
  * is entitled to every offered vector and the proposing team to every
  * requested one (source "trade", linked to the offer).
  */
-export async function acceptTrade(ctx: CoreContext, actor: Actor, id: string): Promise<TradeOfferInfo> {
+export async function acceptTrade(ctx: CoreContext, actor: Actor, id: string): Promise<TradeOfferView> {
   const { a, offer } = await offerFor(ctx, actor, id, "to");
   await answer(ctx, id, async (tx, now) => {
     await claim(tx, id, "accepted", now);
@@ -92,27 +93,27 @@ export async function acceptTrade(ctx: CoreContext, actor: Actor, id: string): P
     }
     await auditBoth(tx, a.userId, offer, "trade.accept", { entitlementIds });
   });
-  return loadOffer(ctx.db, id);
+  return getTradeOffer(ctx, a, id);
 }
 
 /** Declines an offer (admin or owner of the receiving team). */
-export async function declineTrade(ctx: CoreContext, actor: Actor, id: string): Promise<TradeOfferInfo> {
+export async function declineTrade(ctx: CoreContext, actor: Actor, id: string): Promise<TradeOfferView> {
   const { a, offer } = await offerFor(ctx, actor, id, "to");
   await answer(ctx, id, async (tx, now) => {
     await claim(tx, id, "declined", now);
     await auditBoth(tx, a.userId, offer, "trade.decline");
   });
-  return loadOffer(ctx.db, id);
+  return getTradeOffer(ctx, a, id);
 }
 
 /** Withdraws an offer (admin or owner of the proposing team). */
-export async function withdrawTrade(ctx: CoreContext, actor: Actor, id: string): Promise<TradeOfferInfo> {
+export async function withdrawTrade(ctx: CoreContext, actor: Actor, id: string): Promise<TradeOfferView> {
   const { a, offer } = await offerFor(ctx, actor, id, "from");
   await answer(ctx, id, async (tx, now) => {
     await claim(tx, id, "withdrawn", now);
     await auditBoth(tx, a.userId, offer, "trade.withdraw");
   });
-  return loadOffer(ctx.db, id);
+  return getTradeOffer(ctx, a, id);
 }
 
 /**
@@ -121,7 +122,7 @@ export async function withdrawTrade(ctx: CoreContext, actor: Actor, id: string):
  * counterOfId. `terms` are from the counterer's side: `offered` are its own
  * vectors, `requested` the original proposer's. Returns the new offer.
  */
-export async function counterTrade(ctx: CoreContext, actor: Actor, id: string, terms: TradeTerms): Promise<TradeOfferInfo> {
+export async function counterTrade(ctx: CoreContext, actor: Actor, id: string, terms: TradeTerms): Promise<TradeOfferView> {
   const { a, offer } = await offerFor(ctx, actor, id, "to");
   const p = parseInput(termsSchema, terms);
   const original = await ctx.db.tradeItem.findMany({ where: { offerId: id }, select: { vectorId: true } });
@@ -130,5 +131,5 @@ export async function counterTrade(ctx: CoreContext, actor: Actor, id: string, t
     await claim(tx, id, "countered", now);
     return insertOffer(tx, a.userId, resolved, id);
   });
-  return loadOffer(ctx.db, newId);
+  return getTradeOffer(ctx, a, newId);
 }

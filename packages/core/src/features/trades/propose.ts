@@ -11,7 +11,7 @@ import { transaction } from "../../lib/transaction";
 import { parseInput, slugSchema } from "../../lib/validate";
 import { recordAudit } from "../audit/audit";
 import { requireTeamRole } from "../teams/roles";
-import { expireStale, offerInclude, withCreators, type TradeOfferInfo } from "./offers";
+import { getTradeOffer, type TradeOfferView } from "./queries";
 
 export const DEFAULT_EXPIRY_DAYS = 7;
 export const MAX_EXPIRY_DAYS = 30;
@@ -130,19 +130,13 @@ export async function insertOffer(tx: DbClient, actorId: string, t: ResolvedTerm
   return offer.id;
 }
 
-export async function loadOffer(db: DbClient, id: string): Promise<TradeOfferInfo> {
-  const row = await db.tradeOffer.findUnique({ where: { id }, include: offerInclude });
-  if (!row) throw notFound("trade offer");
-  return (await withCreators(db, [row]))[0]!;
-}
-
 /** Proposes a trade from `fromTeam` (actor: admin or owner there) to `toTeam`. */
-export async function proposeTrade(ctx: CoreContext, actor: Actor, input: ProposeTradeInput): Promise<TradeOfferInfo> {
+export async function proposeTrade(ctx: CoreContext, actor: Actor, input: ProposeTradeInput): Promise<TradeOfferView> {
   const a = requireScope(actor, "publish");
   const p = parseInput(proposeSchema, input);
   const terms = await resolveTerms(ctx, a, p.fromTeam, p.toTeam, p);
   const id = await transaction(ctx.db, (tx) => insertOffer(tx, a.userId, terms, null));
-  return loadOffer(ctx.db, id);
+  return getTradeOffer(ctx, a, id);
 }
 
 

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Prisma } from "@graft/db";
 import type { Actor, CoreContext } from "../../context";
-import { notFound } from "../../errors";
+import { DomainError, notFound } from "../../errors";
 import { requireScope } from "../../lib/auth";
 import { parseInput, slugSchema } from "../../lib/validate";
 import { roleAtLeast } from "../teams/roles";
@@ -52,7 +52,8 @@ export async function listTradeOffers(
   let teamIds = [...roles.keys()];
   if (p.team) {
     const team = await ctx.db.team.findUnique({ where: { slug: p.team }, select: { id: true } });
-    if (!team || !roles.has(team.id)) throw notFound(`team "${p.team}" among your teams`);
+    if (!team) throw notFound(`team "${p.team}"`);
+    if (!roles.has(team.id)) throw new DomainError("FORBIDDEN", "you are not a member of this team");
     teamIds = [team.id];
   }
   if (teamIds.length === 0) return [];

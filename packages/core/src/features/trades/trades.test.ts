@@ -51,7 +51,7 @@ describe("proposeTrade", () => {
   it("creates an open offer with both sides' items, a message and a default 7-day expiry", async () => {
     const before = Date.now();
     const o = await offerAtoB({ offered: ["a-two", "a-private"], requested: ["b-one", "b-two"], message: "  fair swap?  " });
-    expect(o).toMatchObject({ status: "open", message: "fair swap?", from: { slug: "acme" }, to: { slug: "bobco" }, counterOfId: null, createdBy: { id: alice.id } });
+    expect(o).toMatchObject({ status: "open", viewer: { canAnswer: false, canWithdraw: true }, message: "fair swap?", from: { slug: "acme" }, to: { slug: "bobco" }, counterOfId: null, createdBy: { id: alice.id } });
     expect(o.offered.map((x) => x.slug)).toEqual(["a-private", "a-two"]);
     expect(o.requested.map((x) => x.slug)).toEqual(["b-one", "b-two"]);
     const days = (o.expiresAt.getTime() - before) / 86_400_000;
@@ -96,7 +96,7 @@ describe("acceptTrade", () => {
     const o = await offerAtoB({ offered: ["a-one", "a-private"], requested: ["b-one"] });
     expect(await canDownload(t.ctx, bobMember.actor, v.aPrivate.versionId)).toEqual({ allowed: false, reason: "not-entitled" });
     const done = await acceptTrade(t.ctx, bobAdmin.actor, o.id);
-    expect(done).toMatchObject({ status: "accepted" });
+    expect(done).toMatchObject({ status: "accepted", viewer: { canAnswer: false, canWithdraw: false } });
     expect(done.respondedAt).toBeInstanceOf(Date);
 
     for (const vid of [v.a1.versionId, v.aPrivate.versionId]) expect(await canDownload(t.ctx, bobMember.actor, vid)).toEqual({ allowed: true, reason: "trade" });
@@ -244,7 +244,8 @@ describe("listing offers", () => {
     expect(history.map((o) => [o.id, o.status]).sort()).toEqual([[declined.id, "declined"], [old.id, "expired"]].sort());
 
     expect(await listTradeOffers(t.ctx, outsider.actor, { box: "history" })).toEqual([]);
-    await expect(listTradeOffers(t.ctx, outsider.actor, { team: "bobco" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(listTradeOffers(t.ctx, outsider.actor, { team: "bobco" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(listTradeOffers(t.ctx, outsider.actor, { team: "nobody" })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(getTradeOffer(t.ctx, outsider.actor, open.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(listTradeOffers(t.ctx, null)).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
     await expect(listTradeOffers(t.ctx, alice.actor, { box: "nope" as "incoming" })).rejects.toMatchObject({ code: "INVALID" });
