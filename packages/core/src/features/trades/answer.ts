@@ -51,22 +51,39 @@ async function claim(tx: DbClient, id: string, status: TradeStatus, now: Date): 
 
 /** Why a claim failed, as the CONFLICT the caller sees (marking the offer expired if that is why). */
 async function staleError(db: DbClient, id: string, now: Date): Promise<DomainError> {
-  await expireStale(db, { offerId: id }, now);
   const o = await db.tradeOffer.findUnique({ where: { id }, select: { status: true, expiresAt: true } });
-  if (o?.status === "expired") {
+  if (o && (o.status === "expired" || (o.status === "open" && o.expiresAt <= now))) {
+    // Marking it is a courtesy to later readers; the answer is refused either way.
+    if (o.status === "open") await expireStale(db, { offerId: id }, now).catch(() => {});
     return new DomainError("CONFLICT", `this trade offer expired on ${o.expiresAt.toISOString()}`, { status: "expired" });
   }
   return new DomainError("CONFLICT", `this trade offer was already ${o?.status ?? "closed"} and can no longer be answered`, { status: o?.status });
 }
 
-/** Runs one answer in a transaction; a lost claim becomes a clear CONFLICT. */
+/** SQLite refused the write lock because another connection (another server process) holds it. */
+function isBusy(e: unknown): boolean {
+  const meta = (e as { meta?: { driverAdapterError?: { cause?: { originalMessage?: unknown } } } } | null)?.meta;
+  return /SQLITE_BUSY/.test(String(meta?.driverAdapterError?.cause?.originalMessage ?? ""));
+}
+
+const BUSY_RETRIES = 8;
+
+/**
+ * Runs one answer in a transaction; a lost claim becomes a clear CONFLICT.
+ * When another database connection holds the write lock, the whole answer is
+ * retried after a short random pause: the claim is conditional, so a retry
+ * either wins or learns that the offer was answered meanwhile.
+ */
 async function answer<T>(ctx: CoreContext, id: string, step: (tx: DbClient, now: Date) => Promise<T>): Promise<T> {
-  const now = new Date();
-  try {
-    return await transaction(ctx.db, (tx) => step(tx, now));
-  } catch (e) {
-    if (e instanceof StaleOffer) throw await staleError(ctx.db, id, now);
-    throw e;
+  for (let attempt = 0; ; attempt++) {
+    const now = new Date();
+    try {
+      return await transaction(ctx.db, (tx) => step(tx, now));
+    } catch (e) {
+      if (e instanceof StaleOffer) throw await staleError(ctx.db, id, now);
+      if (!isBusy(e) || attempt >= BUSY_RETRIES) throw e;
+      await new Promise((r) => setTimeout(r, (5 + Math.random() * 20) * 2 ** Math.min(attempt, 5)));
+    }
   }
 }
 

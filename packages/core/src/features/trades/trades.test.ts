@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createDb } from "@graft/db";
 import { createTestContext, makeTeam, makeUser, publishTestVector, registerTinyFoundation, type TestContext } from "../../testing";
 import { listAudit } from "../audit";
 import { canDownload } from "../entitlements";
@@ -164,6 +165,22 @@ describe("acceptTrade", () => {
     for (const r of lost) expect(r.reason).toMatchObject({ code: "CONFLICT", message: "this trade offer was already accepted and can no longer be answered" });
     expect(await t.ctx.db.entitlement.count({ where: { tradeId: o.id } })).toBe(4);
     expect(await t.ctx.db.auditLog.count({ where: { targetId: o.id, action: "trade.accept" } })).toBe(2);
+  });
+
+  it("gives exactly one winner when the accepts come through separate database connections (as from several server processes)", async () => {
+    const [{ file }] = await t.ctx.db.$queryRawUnsafe<{ file: string }[]>("PRAGMA database_list");
+    const connections = Array.from({ length: 4 }, () => createDb(`file:${file}`));
+    try {
+      for (let round = 0; round < 3; round++) {
+        const o = await offerAtoB();
+        const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => acceptTrade({ ...t.ctx, db: connections[i % 4]! }, bob.actor, o.id)));
+        expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+        for (const r of results) if (r.status === "rejected") expect(r.reason).toMatchObject({ code: "CONFLICT" });
+        expect(await t.ctx.db.entitlement.count({ where: { tradeId: o.id } })).toBe(2);
+      }
+    } finally {
+      await Promise.all(connections.map((c) => c.$disconnect()));
+    }
   });
 
   it("lets one of an accept and a decline racing each other win, never both", async () => {
