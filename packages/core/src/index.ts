@@ -13,4 +13,6 @@ export * from "./features/catalog";
 export * from "./features/entitlements";
 export * from "./features/downloads";
 export * from "./features/audit";
+export * from "./features/trades";
+export * from "./features/reviews";
 export * from "./features/housekeeping";

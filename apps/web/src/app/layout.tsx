@@ -30,6 +30,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               <Link href="/catalog" data-testid="nav-catalog">Catalog</Link>
               <Link href="/foundations" data-testid="nav-foundations">Foundations</Link>
               <Link href="/publish" data-testid="nav-publish">Publish</Link>
+              {user && <Link href="/trades" data-testid="nav-trades">Trades</Link>}
               {user && <Link href="/teams/new" data-testid="nav-new-team">New team</Link>}
               {user && <Link href="/settings/tokens" data-testid="nav-tokens">API tokens</Link>}
             </nav>

@@ -122,6 +122,30 @@ export const openApiDocument: OpenApiDocument = {
         yanked: { type: "boolean" },
         createdAt: { type: "string", format: "date-time" },
       }),
+      TradeOffer: obj({
+        id: str,
+        status: { enum: ["open", "accepted", "declined", "countered", "withdrawn", "expired"] },
+        message: str,
+        from: obj({ id: str, slug: str, name: str }),
+        to: obj({ id: str, slug: str, name: str }),
+        offered: { type: "array", description: "vectors of `from`, given to `to` on acceptance", items: obj({ id: str, slug: str, name: str, team: obj({ slug: str, name: str }) }) },
+        requested: { type: "array", description: "vectors of `to`, given to `from` on acceptance", items: obj({ id: str, slug: str, name: str, team: obj({ slug: str, name: str }) }) },
+        counterOfId: { type: ["string", "null"] },
+        expiresAt: { type: "string", format: "date-time" },
+        respondedAt: { type: ["string", "null"], format: "date-time" },
+        createdAt: { type: "string", format: "date-time" },
+        viewer: obj({ canAnswer: { type: "boolean" }, canWithdraw: { type: "boolean" } }),
+      }),
+      TradeTerms: obj(
+        {
+          offered: { type: "array", items: str, description: "slugs of the proposing team's vectors" },
+          requested: { type: "array", items: str, description: "slugs of the other team's listed vectors" },
+          message: str,
+          expiresInDays: { type: "integer", minimum: 1, maximum: 30, default: 7 },
+        },
+        ["offered", "requested"],
+      ),
+      Review: obj({ id: str, rating: { type: "integer", minimum: 1, maximum: 5 }, body: str, user: obj({ id: str, name: { type: ["string", "null"] } }), createdAt: { type: "string", format: "date-time" } }),
       PublishMeta: obj(
         {
           teamSlug: str,
@@ -145,7 +169,7 @@ export const openApiDocument: OpenApiDocument = {
       E401: ok(ref("Error"), "Not signed in, or invalid/revoked token"),
       E403: ok(ref("Error"), "Not allowed (role, token scope or entitlement)"),
       E404: ok(ref("Error"), "Not found"),
-      E409: ok(ref("Error"), "Conflict (taken slug, existing version, last owner)"),
+      E409: ok(ref("Error"), "Conflict (taken slug, existing version, last owner, stale or answered trade offer)"),
       E413: ok(ref("Error"), "Upload larger than GRAFT_MAX_UPLOAD_BYTES"),
       E415: ok(ref("Error"), "Unsupported content"),
       E416: ok(ref("Error"), "Range not satisfiable"),
@@ -373,6 +397,95 @@ export const openApiDocument: OpenApiDocument = {
           "206": { description: "A byte range", content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
           ...err(401, 403, 404, 416),
         },
+      },
+    },
+    "/trades": {
+      get: {
+        summary: "Trade offers of the caller's teams: incoming or outgoing open offers, or the history of closed ones",
+        tags: ["trades"],
+        security: signedIn,
+        parameters: [query("box", "incoming (default) | outgoing | history"), query("team", "only this team (slug)"), query("limit", "1–200 (default 50)", int)],
+        responses: { "200": ok(obj({ offers: { type: "array", items: ref("TradeOffer") } })), ...err(400, 401, 404, 422) },
+      },
+      post: {
+        summary: "Propose a trade: some of fromTeam's vectors for some of toTeam's (admin of fromTeam)",
+        tags: ["trades"],
+        security: signedIn,
+        requestBody: jsonBody({ allOf: [ref("TradeTerms"), obj({ fromTeam: str, toTeam: str })] }),
+        responses: { "201": ok(obj({ offer: ref("TradeOffer") }), "Proposed"), ...err(400, 401, 403, 404, 422) },
+      },
+    },
+    "/trades/{id}": {
+      get: {
+        summary: "One trade offer (members of either team)",
+        tags: ["trades"],
+        security: signedIn,
+        parameters: [pathParam("id", "trade offer id")],
+        responses: { "200": ok(obj({ offer: ref("TradeOffer") })), ...err(401, 404) },
+      },
+    },
+    "/trades/{id}/accept": {
+      post: {
+        summary: "Accept an open offer: both teams' entitlements are created at once (admin of the receiving team); 409 when stale or already answered",
+        tags: ["trades"],
+        security: signedIn,
+        parameters: [pathParam("id", "trade offer id")],
+        responses: { "200": ok(obj({ offer: ref("TradeOffer") })), ...err(401, 403, 404, 409) },
+      },
+    },
+    "/trades/{id}/decline": {
+      post: {
+        summary: "Decline an open offer (admin of the receiving team)",
+        tags: ["trades"],
+        security: signedIn,
+        parameters: [pathParam("id", "trade offer id")],
+        responses: { "200": ok(obj({ offer: ref("TradeOffer") })), ...err(401, 403, 404, 409) },
+      },
+    },
+    "/trades/{id}/withdraw": {
+      post: {
+        summary: "Withdraw an open offer (admin of the proposing team)",
+        tags: ["trades"],
+        security: signedIn,
+        parameters: [pathParam("id", "trade offer id")],
+        responses: { "200": ok(obj({ offer: ref("TradeOffer") })), ...err(401, 403, 404, 409) },
+      },
+    },
+    "/trades/{id}/counter": {
+      post: {
+        summary: "Close an open offer as countered and propose other terms back (admin of the receiving team); answers the new offer",
+        tags: ["trades"],
+        security: signedIn,
+        parameters: [pathParam("id", "trade offer id")],
+        requestBody: jsonBody(ref("TradeTerms"), "offered: the countering team's vectors; requested: the original proposer's"),
+        responses: { "201": ok(obj({ offer: ref("TradeOffer") }), "The counter-offer"), ...err(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    "/vectors/{team}/{slug}/reviews": {
+      get: {
+        summary: "A vector's reviews, newest first, with the average and whether the caller may review",
+        tags: ["reviews"],
+        security: optionalAuth,
+        parameters: [pathParam("team", "team slug"), pathParam("slug", "vector slug"), query("limit", "1–100 (default 20)", int), query("offset", "reviews to skip", int)],
+        responses: {
+          "200": ok(
+            obj({
+              reviews: { type: "array", items: ref("Review") },
+              total: int,
+              average: { type: ["number", "null"] },
+              viewer: obj({ canReview: { type: "boolean" }, reason: str, mine: { oneOf: [ref("Review"), { type: "null" }] } }, ["canReview", "mine"]),
+            }),
+          ),
+          ...err(400, 401, 404, 422),
+        },
+      },
+      post: {
+        summary: "Write or replace the caller's review (users entitled to the vector; free vectors once downloaded; not the owner team)",
+        tags: ["reviews"],
+        security: signedIn,
+        parameters: [pathParam("team", "team slug"), pathParam("slug", "vector slug")],
+        requestBody: jsonBody(obj({ rating: { type: "integer", minimum: 1, maximum: 5 }, body: str }, ["rating"])),
+        responses: { "200": ok(obj({ review: ref("Review") })), ...err(400, 401, 403, 404, 422) },
       },
     },
     "/openapi.json": {

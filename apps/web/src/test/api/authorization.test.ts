@@ -201,6 +201,39 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+
+// Trades and reviews need a second team: a partner (its own owner) with a trade-only vector.
+let partner: Promise<{ client: ApiClient; team: string; vector: string }> | undefined;
+function tradePartner() {
+  partner ??= (async () => {
+    const client = new ApiClient(server.baseUrl);
+    await client.signUp(`${unique("authz-partner")}@example.com`);
+    const slug = unique("partner");
+    await expectStatus(await client.post("/api/v1/teams", { slug, name: "Partner" }), 201, "partner team");
+    const meta = { ...publishMeta("partner-vec", { kind: "trade", licence: "commercial", redistribution: false }), teamSlug: slug };
+    await expectStatus(await client.post("/api/v1/vectors/publish", await multipart({ meta: JSON.stringify(meta) }, { file: fx.taskVector2 })), 201, "partner publish");
+    return { client, team: slug, vector: "partner-vec" };
+  })();
+  return partner;
+}
+/** A fresh open offer from the partner to the team (toward: team) or from the team to the partner; returns its id. */
+async function freshOffer(toward: "team" | "partner"): Promise<string> {
+  const p = await tradePartner();
+  const res =
+    toward === "team"
+      ? await p.client.post("/api/v1/trades", { fromTeam: p.team, toTeam: team, offered: [p.vector], requested: [vectors.paid.slug] })
+      : await ownerToken.post("/api/v1/trades", { fromTeam: team, toTeam: p.team, offered: [vectors.free.slug], requested: [p.vector] });
+  return (await expectStatus(res, 201, "offer")).body.offer.id;
+}
+let standingOfferId: string | undefined;
+/** One open offer to the team, made once and left open (for the read cases). */
+async function standingOffer(): Promise<string> {
+  standingOfferId ??= await freshOffer("team");
+  return standingOfferId;
+}
+/** Offers are private to the two teams: others are told they do not exist. */
+const tradeAnswer = (status: number) => signedIn(404, { member: 403, readToken: 403, owner: status });
+
 // ---- the matrix -------------------------------------------------------------------------------
 //                                  anonymous stranger strangerToken member owner readToken revokedToken
 
@@ -391,6 +424,73 @@ const MATRIX: Record<string, Scenario[]> = {
       name: "yank a (throwaway) version (member role, publish scope)",
       expect: teamWrite({ member: 200, owner: 200 }),
       request: async () => ({ path: `/api/v1/versions/${await publishVector(unique("y"), FREE_LISTING)}/yank` }),
+    },
+  ],
+  "GET /api/v1/trades": [
+    {
+      name: "the caller's teams' incoming offers (team members see the team's)",
+      expect: signedIn(200),
+      request: async () => {
+        await standingOffer();
+        return { path: "/api/v1/trades?box=incoming" };
+      },
+      check(role, res) {
+        expect(res.body.offers.some((o: { id: string }) => o.id === standingOfferId)).toBe(inTeam(role));
+      },
+    },
+  ],
+  "POST /api/v1/trades": [
+    {
+      name: "propose a trade from the team (admin role, publish scope)",
+      expect: teamWrite({ owner: 201 }),
+      request: async () => {
+        const p = await tradePartner();
+        return { path: "/api/v1/trades", body: { fromTeam: team, toTeam: p.team, offered: [vectors.free.slug], requested: [p.vector] } };
+      },
+    },
+  ],
+  "GET /api/v1/trades/[id]": [
+    {
+      name: "one offer (members of either team; others get 404)",
+      expect: signedIn(404, { member: 200, owner: 200, readToken: 200 }),
+      request: async () => ({ path: `/api/v1/trades/${await standingOffer()}` }),
+    },
+  ],
+  "POST /api/v1/trades/[id]/accept": [
+    { name: "accept a (throwaway) offer to the team (admin role)", expect: tradeAnswer(200), request: async () => ({ path: `/api/v1/trades/${await freshOffer("team")}/accept` }) },
+  ],
+  "POST /api/v1/trades/[id]/decline": [
+    { name: "decline a (throwaway) offer to the team (admin role)", expect: tradeAnswer(200), request: async () => ({ path: `/api/v1/trades/${await freshOffer("team")}/decline` }) },
+  ],
+  "POST /api/v1/trades/[id]/counter": [
+    {
+      name: "counter a (throwaway) offer to the team (admin role)",
+      expect: tradeAnswer(201),
+      request: async () => ({
+        path: `/api/v1/trades/${await freshOffer("team")}/counter`,
+        body: { offered: [vectors.free.slug], requested: [(await tradePartner()).vector] },
+      }),
+    },
+  ],
+  "POST /api/v1/trades/[id]/withdraw": [
+    { name: "withdraw a (throwaway) offer from the team (admin role)", expect: tradeAnswer(200), request: async () => ({ path: `/api/v1/trades/${await freshOffer("partner")}/withdraw` }) },
+  ],
+  "GET /api/v1/vectors/[team]/[slug]/reviews": [
+    { name: "a listed vector's reviews (public)", expect: publicRead(), request: () => ({ path: `/api/v1/vectors/${team}/${vectors.free.slug}/reviews` }) },
+    {
+      name: "an unlisted vector's reviews (team only)",
+      expect: publicRead({ anonymous: 404, stranger: 404, strangerToken: 404 }),
+      request: () => ({ path: `/api/v1/vectors/${team}/${vectors.unlisted.slug}/reviews` }),
+    },
+  ],
+  "POST /api/v1/vectors/[team]/[slug]/reviews": [
+    {
+      name: "review a free vector after downloading it (not the owner team; publish scope)",
+      expect: signedIn(403, { stranger: 200, strangerToken: 200 }),
+      request: async (role) => {
+        await clients[role].get(`/api/v1/versions/${vectors.free.versionId}/download`);
+        return { path: `/api/v1/vectors/${team}/${vectors.free.slug}/reviews`, body: { rating: 4, body: `from ${role}` } };
+      },
     },
   ],
 };

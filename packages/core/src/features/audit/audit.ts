@@ -20,7 +20,12 @@ export type AuditAction =
   | "version.yank"
   | "version.unyank"
   | "entitlement.grant"
-  | "entitlement.revoke";
+  | "entitlement.revoke"
+  | "trade.propose"
+  | "trade.counter"
+  | "trade.accept"
+  | "trade.decline"
+  | "trade.withdraw";
 
 export interface AuditInput {
   actorId: string | null;

@@ -9,6 +9,8 @@ import { getContext } from "@/server/context";
 import { renderMarkdown } from "@/server/markdown";
 import { orNotFound } from "@/server/pages";
 import { YankButton } from "@/components/YankButton";
+import { ProposeTradeLink } from "@/components/ProposeTradeLink";
+import { VectorReviews } from "@/components/VectorReviews";
 import { formatBytes, formatCount, formatDate, formatNumber, formatPrice } from "@/lib/format";
 
 type Params = { team: string; vector: string };
@@ -120,6 +122,7 @@ export default async function VectorPage({ params }: { params: Promise<Params> }
           ) : (
             <p className="muted">No model card.</p>
           )}
+          <VectorReviews actor={actor} team={vector.team.slug} vector={vector.slug} />
         </div>
 
         <aside className="stack">
@@ -137,6 +140,7 @@ export default async function VectorPage({ params }: { params: Promise<Params> }
             ) : (
               <p className="muted small">Not listed publicly.</p>
             )}
+            <ProposeTradeLink team={vector.team.slug} vector={vector.slug} listingKind={listing?.kind} inOwnerTeam={vector.viewer.role !== null} />
             <p className="small" style={{ marginBottom: 0 }}>
               {vector.viewer.access
                 ? ACCESS_LABEL[vector.viewer.access]
