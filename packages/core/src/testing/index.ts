@@ -22,11 +22,13 @@ export interface TestContext {
   dir: string;
   modelsDir: string;
   blobsDir: string;
+  /** The database's URL, for tests that open connections of their own (as other processes would). */
+  databaseUrl: string;
   cleanup(): Promise<void>;
 }
 
 export async function createTestContext(): Promise<TestContext> {
-  const { db, cleanup: dropDb } = await createTestDb();
+  const { db, url: databaseUrl, cleanup: dropDb } = await createTestDb();
   const root = await mkdtemp(join(tmpdir(), "graft-core-"));
   const dir = join(root, "work");
   const modelsDir = join(root, "models");
@@ -38,6 +40,7 @@ export async function createTestContext(): Promise<TestContext> {
     dir,
     modelsDir,
     blobsDir,
+    databaseUrl,
     async cleanup() {
       await dropDb();
       await rm(root, { recursive: true, force: true });

@@ -168,8 +168,7 @@ describe("acceptTrade", () => {
   });
 
   it("gives exactly one winner when the accepts come through separate database connections (as from several server processes)", async () => {
-    const [{ file }] = await t.ctx.db.$queryRawUnsafe<{ file: string }[]>("PRAGMA database_list");
-    const connections = Array.from({ length: 4 }, () => createDb(`file:${file}`));
+    const connections = Array.from({ length: 4 }, () => createDb(t.databaseUrl));
     try {
       for (let round = 0; round < 3; round++) {
         const o = await offerAtoB();
