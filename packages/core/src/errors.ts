@@ -2,7 +2,7 @@
  * The one error type services throw for expected failures, with a stable code
  * the web app maps to HTTP statuses (UNAUTHENTICATED 401, FORBIDDEN 403,
  * NOT_FOUND 404, CONFLICT 409, INVALID 400/422, TOO_LARGE 413, UNSUPPORTED 415,
- * INTERNAL 500), and the conversion of library errors into it.
+ * NO_SPACE 507, INTERNAL 500), and the conversion of library errors into it.
  */
 import { GraftError } from "@graft/merge";
 import { StorageError } from "@graft/storage";
@@ -16,6 +16,7 @@ export type DomainErrorCode =
   | "INVALID"
   | "TOO_LARGE"
   | "UNSUPPORTED"
+  | "NO_SPACE"
   | "INTERNAL";
 
 export class DomainError extends Error {
@@ -43,6 +44,7 @@ export const HTTP_STATUS: Record<DomainErrorCode, number> = {
   INVALID: 422,
   TOO_LARGE: 413,
   UNSUPPORTED: 415,
+  NO_SPACE: 507,
   INTERNAL: 500,
 };
 
@@ -74,6 +76,8 @@ export function toDomainError(e: unknown): DomainError {
         return withCause(new DomainError("INVALID", e.message, mergeDetails(e)), e);
       case "UNSUPPORTED":
         return withCause(new DomainError("UNSUPPORTED", e.message, mergeDetails(e)), e);
+      case "NO_SPACE":
+        return withCause(noSpace(), e);
       default:
         return withCause(new DomainError("INTERNAL", e.message), e);
     }
@@ -85,6 +89,7 @@ export function toDomainError(e: unknown): DomainError {
   if (e instanceof ZodError) {
     return new DomainError("INVALID", formatZodIssues(e), { issues: e.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })) });
   }
+  if ((e as { code?: unknown } | null)?.code === "ENOSPC") return withCause(noSpace(), e);
   const pc = prismaCode(e);
   if (pc === "P2002") return withCause(new DomainError("CONFLICT", "that already exists"), e);
   if (pc === "P2025") return withCause(new DomainError("NOT_FOUND", "not found"), e);
@@ -110,6 +115,11 @@ function withCause(d: DomainError, cause: unknown): DomainError {
 
 export function formatZodIssues(e: ZodError): string {
   return e.issues.map((i) => (i.path.length ? `${i.path.map(String).join(".")}: ${i.message}` : i.message)).join("; ");
+}
+
+/** The message never names server paths; the cause (logged) does. */
+function noSpace(): DomainError {
+  return new DomainError("NO_SPACE", "the server ran out of storage space; nothing was stored, try again later");
 }
 
 export function notFound(what: string): DomainError {

@@ -13,6 +13,7 @@ export type GraftErrorCode =
   | "INVALID_ARGUMENT" // bad option values
   | "UNSUPPORTED" // valid input this version cannot handle
   | "CANCELLED"
+  | "NO_SPACE" // the disk filled up while writing
   | "IO";
 
 export class GraftError extends Error {

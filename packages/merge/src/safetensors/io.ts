@@ -19,6 +19,7 @@ export function ioError(e: unknown, path: string): GraftError {
   if (e instanceof GraftError) return e;
   const code = errnoCode(e);
   if (code === "ENOENT") return new GraftError("NOT_FOUND", `${path}: no such file or directory`);
+  if (code === "ENOSPC") return new GraftError("NO_SPACE", `${path}: no space left on the device`);
   const reason = e instanceof Error ? e.message : String(e);
   return new GraftError("IO", `${path}: ${reason}`);
 }
