@@ -20,7 +20,10 @@ export type AuditAction =
   | "version.yank"
   | "version.unyank"
   | "entitlement.grant"
-  | "entitlement.revoke";
+  | "entitlement.revoke"
+  | "listing.update"
+  | "purchase.refund"
+  | "seller.onboard";
 
 export interface AuditInput {
   actorId: string | null;
