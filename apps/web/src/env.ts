@@ -45,7 +45,24 @@ const schema = z.object({
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,
   GRAFT_AUTO_MIGRATE: z.enum(["0", "1", "true", "false", ""], { error: "must be 1/true or 0/false" }).optional(),
+  GRAFT_DEPLOYMENT: z.enum(["production", "local", ""], { error: "must be production or local" }).optional(),
+  STRIPE_SECRET_KEY: optionalString.refine((v) => v === undefined || /^(sk|rk)_(test|live)_/.test(v), "must be a Stripe secret key (sk_test_…, sk_live_…)"),
+  STRIPE_WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || v.startsWith("whsec_"), "must be a webhook signing secret (whsec_…)"),
+  PLATFORM_FEE_PERCENT: z.coerce.number({ error: "must be a number" }).min(0, "must be 0–100").max(100, "must be 0–100").default(10),
+  STRIPE_API_HOST: optionalString,
+  STRIPE_API_PORT: z.coerce.number({ error: "must be a port number" }).int().min(1).max(65535).optional().or(z.literal("").transform(() => undefined)),
+  STRIPE_API_PROTOCOL: z.enum(["http", "https", ""], { error: "must be http or https" }).optional(),
 });
+
+/** How paid listings are sold: Stripe with keys; without, test payments outside production and none in production. */
+export interface PaymentsEnv {
+  mode: "stripe" | "test" | "disabled";
+  secretKey: string | undefined;
+  webhookSecret: string | undefined;
+  platformFeePercent: number;
+  /** Where the Stripe client sends requests instead of api.stripe.com (a local fake in tests). */
+  apiOverride: { host: string; port?: number; protocol: "http" | "https" } | null;
+}
 
 export interface Env {
   nodeEnv: "development" | "production" | "test";
@@ -60,6 +77,9 @@ export interface Env {
   github: { clientId: string; clientSecret: string } | null;
   /** Apply pending prisma/migrations when the server starts (default on). */
   autoMigrate: boolean;
+  /** "production" unless GRAFT_DEPLOYMENT=local (or NODE_ENV is not production): test payments only off production. */
+  deployment: "production" | "local";
+  payments: PaymentsEnv;
 }
 
 export class EnvError extends Error {
@@ -84,6 +104,9 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
   if (production && !source.NEXTAUTH_SECRET?.trim()) {
     problems.push("NEXTAUTH_SECRET: required in production (generate one with `openssl rand -base64 32`)");
   }
+  if (source.STRIPE_SECRET_KEY?.trim() && !source.STRIPE_WEBHOOK_SECRET?.trim()) {
+    problems.push("STRIPE_WEBHOOK_SECRET: required with STRIPE_SECRET_KEY (the webhook endpoint's signing secret, whsec_…)");
+  }
   if (!result.success || problems.length) throw new EnvError(problems);
   const v = result.data;
   const warnings: string[] = [];
@@ -92,6 +115,12 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
   if ((v.GITHUB_ID === undefined) !== (v.GITHUB_SECRET === undefined)) {
     warnings.push("GITHUB_ID and GITHUB_SECRET must both be set to enable GitHub sign-in; it stays off");
   }
+
+  const deployment = v.GRAFT_DEPLOYMENT || (v.NODE_ENV === "production" ? "production" : "local");
+  const paymentsMode = v.STRIPE_SECRET_KEY ? "stripe" : deployment === "production" ? "disabled" : "test";
+  if (paymentsMode === "test") warnings.push("no STRIPE_SECRET_KEY: paid listings use local test payments (no money moves)");
+  if (paymentsMode === "disabled") warnings.push("no STRIPE_SECRET_KEY in production: paid checkout is unavailable");
+  if (v.STRIPE_API_HOST) warnings.push(`Stripe API requests go to ${v.STRIPE_API_HOST}, not api.stripe.com (STRIPE_API_HOST is for tests)`);
 
   const dataDir = path.resolve(repoRoot, v.GRAFT_DATA_DIR ?? "data");
   return {
@@ -108,6 +137,14 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
       nextAuthUrl: v.NEXTAUTH_URL,
       github: v.GITHUB_ID && v.GITHUB_SECRET ? { clientId: v.GITHUB_ID, clientSecret: v.GITHUB_SECRET } : null,
       autoMigrate: v.GRAFT_AUTO_MIGRATE !== "0" && v.GRAFT_AUTO_MIGRATE !== "false",
+      deployment,
+      payments: {
+        mode: paymentsMode,
+        secretKey: v.STRIPE_SECRET_KEY,
+        webhookSecret: v.STRIPE_WEBHOOK_SECRET,
+        platformFeePercent: v.PLATFORM_FEE_PERCENT,
+        apiOverride: v.STRIPE_API_HOST ? { host: v.STRIPE_API_HOST, port: v.STRIPE_API_PORT, protocol: v.STRIPE_API_PROTOCOL || "https" } : null,
+      },
     },
   };
 }

@@ -9,6 +9,7 @@ import { getContext } from "@/server/context";
 import { renderMarkdown } from "@/server/markdown";
 import { orNotFound } from "@/server/pages";
 import { YankButton } from "@/components/YankButton";
+import { BuyPanel } from "@/components/BuyPanel";
 import { formatBytes, formatCount, formatDate, formatNumber, formatPrice } from "@/lib/format";
 
 type Params = { team: string; vector: string };
@@ -149,6 +150,8 @@ export default async function VectorPage({ params }: { params: Promise<Params> }
                   )}
             </p>
           </div>
+
+          <BuyPanel vector={{ id: vector.id, teamSlug: vector.team.slug, slug: vector.slug }} listing={listing} access={vector.viewer.access} signedIn={actor !== null} />
 
           <div className="card" data-testid="compat-box">
             <h3 style={{ marginTop: 0 }}>Compatibility</h3>
