@@ -119,7 +119,6 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
   const deployment = v.GRAFT_DEPLOYMENT || (v.NODE_ENV === "production" ? "production" : "local");
   const paymentsMode = v.STRIPE_SECRET_KEY ? "stripe" : deployment === "production" ? "disabled" : "test";
   if (paymentsMode === "test") warnings.push("no STRIPE_SECRET_KEY: paid listings use local test payments (no money moves)");
-  if (paymentsMode === "disabled") warnings.push("no STRIPE_SECRET_KEY in production: paid checkout is unavailable");
   if (v.STRIPE_API_HOST) warnings.push(`Stripe API requests go to ${v.STRIPE_API_HOST}, not api.stripe.com (STRIPE_API_HOST is for tests)`);
 
   const dataDir = path.resolve(repoRoot, v.GRAFT_DATA_DIR ?? "data");
