@@ -215,6 +215,23 @@ describe("Stripe checkout and fulfilment", () => {
     expect(await activeEntitlements(b.vector.id)).toBe(0);
   });
 
+  it("two paid checkouts of one vector: one entitlement, and refunding one keeps access through the other", async () => {
+    await onboard();
+    const { vector } = await paidVector();
+    // Both sessions are opened before either is paid, so both pass the ownership check.
+    const [r1, r2] = await Promise.all([startCheckout(t.ctx, buyer.actor, { vectorId: vector.id }), startCheckout(t.ctx, buyer.actor, { vectorId: vector.id })]);
+    if (r1.mode !== "stripe" || r2.mode !== "stripe") throw new Error("expected Stripe checkout");
+    const [o1, o2] = await Promise.all([deliver(fake.completeCheckout(r1.sessionId)), deliver(fake.completeCheckout(r2.sessionId))]);
+    expect([o1.detail, o2.detail].sort()).toEqual(["buyer already entitled", "entitlement granted"]);
+    expect(await activeEntitlements(vector.id)).toBe(1);
+    const holder = (await t.ctx.db.entitlement.findFirstOrThrow({ where: { vectorId: vector.id, userId: buyer.id, revokedAt: null } })).purchaseId!;
+    await refundPurchase(t.ctx, owner.actor, holder);
+    expect(await activeEntitlements(vector.id)).toBe(1);
+    const other = holder === r1.purchaseId ? r2.purchaseId : r1.purchaseId;
+    await refundPurchase(t.ctx, owner.actor, other);
+    expect(await activeEntitlements(vector.id)).toBe(0);
+  });
+
   it("refuses events with a bad signature", async () => {
     await onboard();
     const { vector } = await paidVector();

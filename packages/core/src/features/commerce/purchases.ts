@@ -23,11 +23,17 @@ export async function grantPurchase(tx: DbClient, purchase: { id: string; buyerI
   return true;
 }
 
-/** Marks a purchase refunded or disputed and revokes what it granted. */
+/**
+ * Marks a purchase refunded or disputed and revokes what it granted. When the
+ * buyer holds another paid purchase of the same vector (two checkouts both
+ * paid), access moves to that one instead of being lost.
+ */
 export async function endPurchase(tx: DbClient, purchaseId: string, status: "refunded" | "disputed", paymentIntentId?: string | null): Promise<void> {
-  await tx.purchase.update({
+  const p = await tx.purchase.update({
     where: { id: purchaseId },
     data: { status, ...(paymentIntentId ? { stripePaymentIntentId: paymentIntentId } : {}) },
   });
   await tx.entitlement.updateMany({ where: { purchaseId, revokedAt: null }, data: { revokedAt: new Date() } });
+  const other = await tx.purchase.findFirst({ where: { buyerId: p.buyerId, vectorId: p.vectorId, status: "paid", id: { not: p.id } }, orderBy: { createdAt: "asc" } });
+  if (other) await grantPurchase(tx, other);
 }
