@@ -2,7 +2,8 @@
 // production build running without Stripe keys outside production: a seller
 // publishes a paid vector (over the API), a second user signs up, sees the
 // licence terms and the "test payment" label, buys, finds the vector in their
-// library with its licence and source, and downloads the exact file.
+// library with its licence and source, and downloads the exact file; the
+// seller then sees the sale on the dashboard (chart, totals) and refunds it.
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,6 +19,7 @@ const CHROMIUM = process.env.GRAFT_CHROMIUM ?? "/usr/bin/chromium";
 let server: TestServer;
 let browser: Browser;
 let page: Page;
+let sellerPage: Page;
 let dir: string;
 let fx: FixtureSet;
 
@@ -56,6 +58,9 @@ beforeAll(async () => {
   const context = await browser.newContext({ baseURL: server.baseUrl, acceptDownloads: true });
   context.setDefaultTimeout(30_000);
   page = await context.newPage();
+  const sellerContext = await browser.newContext({ baseURL: server.baseUrl });
+  sellerContext.setDefaultTimeout(30_000);
+  sellerPage = await sellerContext.newPage();
 }, 900_000);
 
 afterAll(async () => {
@@ -100,5 +105,26 @@ describe("buying in the browser (test payment mode)", () => {
     const saved = path.join(dir, "bought.safetensors");
     await download.saveAs(saved);
     expect(await sha256File(saved)).toBe(await sha256File(fx.taskVector));
+  }, 120_000);
+
+  it("the seller sees the sale on the dashboard and refunds it; the buyer loses access", async () => {
+    await sellerPage.goto(`/signin?callbackUrl=${encodeURIComponent(`/teams/${teamSlug}/sales`)}`);
+    await sellerPage.getByTestId("signin-email").fill(`seller-${suffix}@example.com`);
+    await sellerPage.getByTestId("signin-password").fill("a-long-password");
+    await sellerPage.getByTestId("signin-submit").click();
+    await sellerPage.waitForURL(`**/teams/${teamSlug}/sales`);
+    expect(await sellerPage.getByTestId("onboarding-state").textContent()).toContain("Test payment mode");
+    const usd = sellerPage.getByTestId("sales-usd");
+    expect(await usd.textContent()).toMatch(/Sales 1.*Revenue \$25\.00.*Fees \$2\.50.*Net \$22\.50/);
+    // recharts drew the chart (one bar per series for the one day of sales).
+    await expect.poll(() => sellerPage.locator('[data-testid="sales-chart-usd"] .recharts-bar-rectangle').count()).toBeGreaterThanOrEqual(2);
+    expect(await sellerPage.getByTestId("recent-sales").textContent()).toContain(vectorSlug);
+
+    sellerPage.once("dialog", (d) => void d.accept());
+    await sellerPage.getByTestId("recent-sales").getByRole("button", { name: "Refund" }).click();
+    await expect.poll(() => sellerPage.getByTestId("refunds").textContent()).toContain("refunded");
+
+    await page.goto("/library");
+    await expect.poll(() => byTestId(`library-item-${vectorSlug}`).count()).toBe(0);
   }, 120_000);
 });

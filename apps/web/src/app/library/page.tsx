@@ -18,13 +18,21 @@ const SOURCE_LABEL: Record<LibrarySource, string> = {
   free: "Free",
 };
 
-export default async function LibraryPage() {
+export default async function LibraryPage({ searchParams }: { searchParams: Promise<{ purchase?: string }> }) {
   const actor = await requirePageActor("/library");
   const items = await buyerLibrary(getContext(), actor);
+  // Back from Stripe Checkout: access arrives with Stripe's webhook, usually within seconds.
+  const { purchase } = await searchParams;
+  const awaiting = typeof purchase === "string" && !items.some((i) => i.purchase?.id === purchase);
   return (
     <div className="stack">
       <h1>Library</h1>
       <p className="muted">Every task vector you may download and equip, with its licence and how you got it.</p>
+      {awaiting && (
+        <p className="alert success small" data-testid="awaiting-payment">
+          Thanks! Your payment is being confirmed by Stripe; the vector appears here as soon as it is. Refresh in a moment.
+        </p>
+      )}
       {items.length === 0 ? (
         <p className="muted" data-testid="library-empty">
           Nothing here yet. <Link href="/catalog">Browse the catalog</Link>.
