@@ -37,7 +37,6 @@ export function checkoutSession(params: Params, baseUrl: string): StripeObject {
     customer_email: params.customer_email ?? null,
     metadata: params.metadata ?? {},
     payment_intent: null,
-    payment_intent_data: undefined,
     success_url: params.success_url ?? null,
     cancel_url: params.cancel_url ?? null,
     url: `${baseUrl}/pay/${id}`,
