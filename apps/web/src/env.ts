@@ -54,7 +54,25 @@ const schema = z.object({
   GRAFT_S3_ENDPOINT: optionalString.refine((v) => v === undefined || URL.canParse(v), "must be an absolute URL"),
   GRAFT_S3_REGION: optionalString,
   GRAFT_S3_FORCE_PATH_STYLE: z.enum(["0", "1", "true", "false", ""], { error: "must be 1/true or 0/false" }).optional(),
+  GRAFT_DEPLOYMENT: z.enum(["production", "local", ""], { error: "must be production or local" }).optional(),
+  STRIPE_SECRET_KEY: optionalString.refine((v) => v === undefined || /^(sk|rk)_(test|live)_/.test(v), "must be a Stripe secret key (sk_test_…, sk_live_…)"),
+  STRIPE_WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || v.startsWith("whsec_"), "must be a webhook signing secret (whsec_…)"),
+  PLATFORM_FEE_PERCENT: z.coerce.number({ error: "must be a number" }).min(0, "must be 0–100").max(100, "must be 0–100").default(10),
+  STRIPE_API_HOST: optionalString,
+  STRIPE_API_PORT: z.coerce.number({ error: "must be a port number" }).int().min(1).max(65535).optional().or(z.literal("").transform(() => undefined)),
+  STRIPE_API_PROTOCOL: z.enum(["http", "https", ""], { error: "must be http or https" }).optional(),
 });
+
+/** How paid listings are sold: Stripe with keys; without, test payments outside production and none in production. */
+export interface PaymentsEnv {
+  mode: "stripe" | "test" | "disabled";
+  secretKey: string | undefined;
+  webhookSecret: string | undefined;
+  platformFeePercent: number;
+  /** Where the Stripe client sends requests instead of api.stripe.com (a local fake in tests). */
+  apiOverride: { host: string; port?: number; protocol: "http" | "https" } | null;
+}
+
 
 export type RateLimitKind = "signIn" | "signUp" | "token" | "upload";
 export type RateLimits = Record<RateLimitKind, { points: number; seconds: number } | null>;
@@ -83,8 +101,6 @@ function parseRateLimits(raw: string | undefined, problems: string[]): RateLimit
   return limits;
 }
 
-
-
 export interface Env {
   nodeEnv: "development" | "production" | "test";
   repoRoot: string;
@@ -103,6 +119,9 @@ export interface Env {
   trustedProxies: number;
   /** Committed blobs: local disk under blobDir, or S3 (blobDir is then the staging area and read cache). */
   blobStore: BlobStoreConfig;
+  /** "production" unless GRAFT_DEPLOYMENT=local (or NODE_ENV is not production): test payments only off production. */
+  deployment: "production" | "local";
+  payments: PaymentsEnv;
 }
 
 export class EnvError extends Error {
@@ -131,6 +150,9 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
     problems.push("GRAFT_S3_BUCKET: required when GRAFT_BLOB_STORE=s3");
   }
   const rateLimits = parseRateLimits(result.success ? result.data.GRAFT_RATE_LIMITS : undefined, problems);
+  if (source.STRIPE_SECRET_KEY?.trim() && !source.STRIPE_WEBHOOK_SECRET?.trim()) {
+    problems.push("STRIPE_WEBHOOK_SECRET: required with STRIPE_SECRET_KEY (the webhook endpoint's signing secret, whsec_…)");
+  }
   if (!result.success || problems.length) throw new EnvError(problems);
   const v = result.data;
   const warnings: string[] = [];
@@ -139,6 +161,11 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
   if ((v.GITHUB_ID === undefined) !== (v.GITHUB_SECRET === undefined)) {
     warnings.push("GITHUB_ID and GITHUB_SECRET must both be set to enable GitHub sign-in; it stays off");
   }
+
+  const deployment = v.GRAFT_DEPLOYMENT || (v.NODE_ENV === "production" ? "production" : "local");
+  const paymentsMode = v.STRIPE_SECRET_KEY ? "stripe" : deployment === "production" ? "disabled" : "test";
+  if (paymentsMode === "test") warnings.push("no STRIPE_SECRET_KEY: paid listings use local test payments (no money moves)");
+  if (v.STRIPE_API_HOST) warnings.push(`Stripe API requests go to ${v.STRIPE_API_HOST}, not api.stripe.com (STRIPE_API_HOST is for tests)`);
 
   const dataDir = path.resolve(repoRoot, v.GRAFT_DATA_DIR ?? "data");
   return {
@@ -168,6 +195,14 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
               forcePathStyle: v.GRAFT_S3_FORCE_PATH_STYLE === "1" || v.GRAFT_S3_FORCE_PATH_STYLE === "true",
             }
           : { kind: "local" },
+      deployment,
+      payments: {
+        mode: paymentsMode,
+        secretKey: v.STRIPE_SECRET_KEY,
+        webhookSecret: v.STRIPE_WEBHOOK_SECRET,
+        platformFeePercent: v.PLATFORM_FEE_PERCENT,
+        apiOverride: v.STRIPE_API_HOST ? { host: v.STRIPE_API_HOST, port: v.STRIPE_API_PORT, protocol: v.STRIPE_API_PROTOCOL || "https" } : null,
+      },
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { Db, Prisma } from "@graft/db";
 import type { BlobStore } from "@graft/storage";
+import type { PaymentsConfig } from "./features/commerce/payments";
 
 export interface CoreConfig {
   /** Foundations registered by server path must resolve inside this folder (symlinks included). */
@@ -15,6 +16,8 @@ export interface CoreConfig {
    * maxBytes so oversized uploads are cut off while streaming). Default: none.
    */
   maxUploadBytes?: number;
+  /** How paid listings are sold (Stripe, local test payments, or not at all). Default: not at all. */
+  payments?: PaymentsConfig;
 }
 
 export interface CoreContext {

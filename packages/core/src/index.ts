@@ -16,3 +16,4 @@ export * from "./features/audit";
 export * from "./features/trades";
 export * from "./features/reviews";
 export * from "./features/housekeeping";
+export * from "./features/commerce";

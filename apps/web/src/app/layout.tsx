@@ -33,6 +33,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               {user && <Link href="/trades" data-testid="nav-trades">Trades</Link>}
               {user && <Link href="/teams/new" data-testid="nav-new-team">New team</Link>}
               {user && <Link href="/settings/tokens" data-testid="nav-tokens">API tokens</Link>}
+              {user && <Link href="/library" data-testid="nav-library">Library</Link>}
             </nav>
             <div className="user-box">
               {user ? (

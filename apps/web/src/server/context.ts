@@ -4,10 +4,11 @@
 // per edit.
 import "server-only";
 import path from "node:path";
-import type { CoreContext } from "@graft/core";
+import type { CoreContext, PaymentsConfig } from "@graft/core";
 import { createDb } from "@graft/db";
 import { createBlobStore } from "@graft/storage";
-import { getEnv } from "@/env";
+import Stripe from "stripe";
+import { getEnv, type Env } from "@/env";
 
 const globalForGraft = globalThis as typeof globalThis & { __graftContext?: CoreContext };
 
@@ -17,9 +18,21 @@ export function getContext(): CoreContext {
     globalForGraft.__graftContext = {
       db: createDb(env.databaseUrl),
       blobs: createBlobStore(env.blobStore, { dir: env.blobDir, maxBytes: env.maxUploadBytes }),
-      config: { modelsDir: env.modelsDir ?? path.join(env.dataDir, "models") },
+      config: { modelsDir: env.modelsDir ?? path.join(env.dataDir, "models"), payments: paymentsConfig(env) },
     };
   }
   return globalForGraft.__graftContext;
 }
 
+/** The payments setup handed to core: a Stripe client when keys are set. */
+function paymentsConfig(env: Env): PaymentsConfig {
+  const p = env.payments;
+  const stripe = p.secretKey ? new Stripe(p.secretKey, { ...(p.apiOverride ?? {}), maxNetworkRetries: 2, appInfo: { name: "graft" } }) : undefined;
+  return {
+    mode: p.mode,
+    stripe,
+    webhookSecret: p.webhookSecret,
+    platformFeePercent: p.platformFeePercent,
+    publicUrl: (env.nextAuthUrl ?? `http://localhost:${process.env.PORT ?? 3000}`).replace(/\/$/, ""),
+  };
+}

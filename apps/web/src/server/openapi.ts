@@ -13,7 +13,7 @@ interface Operation {
   responses: Record<string, Schema>;
 }
 
-type Method = "get" | "post" | "patch" | "delete";
+type Method = "get" | "post" | "put" | "patch" | "delete";
 
 export interface OpenApiDocument {
   openapi: "3.1.0";
@@ -58,6 +58,27 @@ export const openApiDocument: OpenApiDocument = {
     },
     schemas: {
       Error: obj({ error: obj({ code: str, message: str, details: {} }, ["code", "message"]) }),
+      ListingTerms: obj(
+        {
+          kind: { enum: ["free", "paid", "trade"] },
+          priceCents: { type: ["integer", "null"] },
+          currency: str,
+          licence: { enum: ["personal", "commercial"] },
+          redistribution: { type: "boolean" },
+          active: { type: "boolean" },
+        },
+        ["kind", "licence", "redistribution"],
+      ),
+      LibraryItem: obj({
+        vector: { type: "object" },
+        source: { enum: ["purchase", "trade", "grant", "owner-team", "free"] },
+        viaTeam: { type: ["string", "null"] },
+        licence: { type: ["string", "null"] },
+        redistribution: { type: ["boolean", "null"] },
+        licenceSummary: { type: "array", items: str },
+        purchase: { type: ["object", "null"] },
+        since: { type: "string", format: "date-time" },
+      }),
       User: obj({ id: str, email: str, name: { type: ["string", "null"] }, image: { type: ["string", "null"] }, createdAt: { type: "string", format: "date-time" } }),
       ApiToken: obj({
         id: str,
@@ -486,6 +507,89 @@ export const openApiDocument: OpenApiDocument = {
         parameters: [pathParam("team", "team slug"), pathParam("slug", "vector slug")],
         requestBody: jsonBody(obj({ rating: { type: "integer", minimum: 1, maximum: 5 }, body: str }, ["rating"])),
         responses: { "200": ok(obj({ review: ref("Review") })), ...err(400, 401, 403, 404, 422) },
+      },
+    },
+    // ---- selling ----
+    "/vectors/{team}/{slug}/listing": {
+      put: {
+        summary: "Set a vector's listing terms: free, paid (priceCents + currency) or trade; licence and redistribution (owner-team members)",
+        tags: ["commerce"],
+        security: signedIn,
+        parameters: [pathParam("team", "team slug"), pathParam("slug", "vector slug")],
+        requestBody: jsonBody(ref("ListingTerms")),
+        responses: { "200": ok(obj({ listing: ref("ListingTerms") })), ...err(400, 401, 403, 404, 422) },
+      },
+    },
+    "/checkout": {
+      post: {
+        summary: "Buy a paid listing (browser session): a Stripe Checkout URL, or a completed purchase in test-payment mode",
+        tags: ["commerce"],
+        security: [{ session: [] }],
+        requestBody: jsonBody(obj({ vectorId: str })),
+        responses: {
+          "201": ok(
+            obj({
+              checkout: {
+                oneOf: [
+                  obj({ mode: { const: "stripe" }, purchaseId: str, checkoutUrl: str, sessionId: str }),
+                  obj({ mode: { const: "test" }, purchaseId: str, status: { const: "paid" } }),
+                ],
+              },
+            }),
+            "Checkout started (stripe) or completed (test)",
+          ),
+          ...err(400, 401, 403, 404, 409, 422),
+        },
+      },
+    },
+    "/webhooks/stripe": {
+      post: {
+        summary: "Stripe event deliveries (signature in Stripe-Signature over the raw body); each event is handled once",
+        tags: ["commerce"],
+        parameters: [{ name: "Stripe-Signature", in: "header", required: true, schema: str }],
+        requestBody: jsonBody({ type: "object" }, "A Stripe event"),
+        responses: {
+          "200": ok(obj({ received: { type: "boolean" }, eventId: str, type: str, result: { enum: ["processed", "duplicate", "ignored"] }, detail: str }, ["received", "eventId", "type", "result"])),
+          ...err(400, 409),
+        },
+      },
+    },
+    "/library": {
+      get: {
+        summary: "Everything the caller may use, with the licence and the source of each (purchase, trade, grant, owner team, free)",
+        tags: ["commerce"],
+        security: signedIn,
+        responses: { "200": ok(obj({ items: { type: "array", items: ref("LibraryItem") } })), ...err(401, 403) },
+      },
+    },
+    "/teams/{slug}/seller": {
+      get: {
+        summary: "Seller dashboard: sales, revenue and fees per day and currency, onboarding state, recent sales and refunds (team admins)",
+        tags: ["commerce"],
+        security: signedIn,
+        parameters: [pathParam("slug", "team slug")],
+        responses: { "200": ok(obj({ dashboard: { type: "object" } })), ...err(401, 403, 404) },
+      },
+    },
+    "/teams/{slug}/seller/onboarding": {
+      post: {
+        summary: "Create the team's Stripe Express account if needed and return an onboarding link (team admins)",
+        tags: ["commerce"],
+        security: signedIn,
+        parameters: [pathParam("slug", "team slug")],
+        responses: {
+          "201": ok(obj({ onboarding: obj({ url: str, seller: obj({ connected: { type: "boolean" }, stripeAccountId: { type: ["string", "null"] }, chargesEnabled: { type: "boolean" }, payoutsEnabled: { type: "boolean" }, detailsSubmitted: { type: "boolean" } }) }) }), "Onboarding link"),
+          ...err(401, 403, 404, 409),
+        },
+      },
+    },
+    "/purchases/{id}/refund": {
+      post: {
+        summary: "Refund a sale (admins of the selling team); the buyer's access ends",
+        tags: ["commerce"],
+        security: signedIn,
+        parameters: [pathParam("id", "purchase id")],
+        responses: { "200": ok(obj({ refund: obj({ purchaseId: str, status: { const: "refunded" } }) })), ...err(401, 403, 404, 409) },
       },
     },
     "/openapi.json": {

@@ -30,6 +30,8 @@ export interface TestServer {
 export interface StartOptions {
   /** Extra environment for the server, e.g. { GRAFT_MAX_UPLOAD_BYTES: "65536" }. */
   env?: Record<string, string>;
+  /** Point the server's Stripe client at a loopback fake (keys, webhook secret and API host/port). */
+  stripe?: { secretKey: string; webhookSecret: string; port: number };
   /** How long to wait for the server to answer (ms). */
   readyTimeoutMs?: number;
   /** Restart on the data (database, blobs, models) of a server that was killed or is still running. */
@@ -88,6 +90,11 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       GITHUB_SECRET: "",
       // Suites create many users from one address; the hardening suite sets real limits.
       GRAFT_RATE_LIMITS: "off",
+      // Production rules by default (no test payments); a developer's .env keys never leak in.
+      GRAFT_DEPLOYMENT: "production",
+      STRIPE_SECRET_KEY: opts.stripe?.secretKey ?? "",
+      STRIPE_WEBHOOK_SECRET: opts.stripe?.webhookSecret ?? "",
+      ...(opts.stripe ? { STRIPE_API_HOST: "127.0.0.1", STRIPE_API_PORT: String(opts.stripe.port), STRIPE_API_PROTOCOL: "http" } : {}),
       ...opts.env,
     },
     stdio: ["ignore", "pipe", "pipe"],

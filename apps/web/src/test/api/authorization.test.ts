@@ -96,7 +96,7 @@ const clients = {} as Record<Role, ApiClient>;
 let ownerToken: ApiClient;
 let team: string;
 let foundation: string;
-const vectors = {} as Record<"free" | "paid" | "unlisted" | "yanked", { slug: string; versionId: string }>;
+const vectors = {} as Record<"free" | "paid" | "unlisted" | "yanked", { slug: string; versionId: string }> & { paidId: string };
 let seed = 1000;
 
 async function expectStatus(res: ApiResult, status: number, what: string): Promise<ApiResult> {
@@ -193,6 +193,7 @@ beforeAll(async () => {
     const slug = `authz-${key}`;
     vectors[key] = { slug, versionId: await publishVector(slug, listing) };
   }
+  vectors.paidId = (await expectStatus(await ownerToken.get(`/api/v1/vectors/${team}/${vectors.paid.slug}`), 200, "paid vector")).body.vector.id;
   await expectStatus(await ownerToken.post(`/api/v1/versions/${vectors.yanked.versionId}/yank`), 200, "yank");
 }, 900_000);
 
@@ -491,6 +492,46 @@ const MATRIX: Record<string, Scenario[]> = {
         await clients[role].get(`/api/v1/versions/${vectors.free.versionId}/download`);
         return { path: `/api/v1/vectors/${team}/${vectors.free.slug}/reviews`, body: { rating: 4, body: `from ${role}` } };
       },
+    },
+  ],
+  // Selling (this server runs as production without Stripe keys: paid checkout and onboarding are refused with 409).
+  "PUT /api/v1/vectors/[team]/[slug]/listing": [
+    {
+      name: "set the listing terms of a (throwaway) vector (member role, publish scope)",
+      expect: teamWrite({ member: 200, owner: 200 }),
+      request: async () => {
+        const slug = unique("l");
+        await publishVector(slug, FREE_LISTING);
+        return { path: `/api/v1/vectors/${team}/${slug}/listing`, body: PAID_LISTING };
+      },
+    },
+  ],
+  "POST /api/v1/checkout": [
+    {
+      name: "buy the paid vector (sessions only; own team or no Stripe in production: 409)",
+      expect: signedIn(409, { strangerToken: 403, readToken: 403 }),
+      request: () => ({ path: "/api/v1/checkout", body: { vectorId: vectors.paidId } }),
+    },
+  ],
+  "POST /api/v1/webhooks/stripe": [
+    { name: "a Stripe delivery on a server without Stripe keys (the caller is never resolved)", expect: every(409), request: () => ({ path: "/api/v1/webhooks/stripe", body: {} }) },
+  ],
+  "GET /api/v1/library": [{ name: "the caller's library", expect: signedIn(200), request: () => ({ path: "/api/v1/library" }) }],
+  "GET /api/v1/teams/[slug]/seller": [
+    { name: "the seller dashboard (admin role)", expect: teamWrite({ owner: 200, readToken: 200 }), request: () => ({ path: `/api/v1/teams/${team}/seller` }) },
+  ],
+  "POST /api/v1/teams/[slug]/seller/onboarding": [
+    {
+      name: "start Stripe onboarding (admin role, publish scope; no Stripe keys: 409)",
+      expect: teamWrite({ owner: 409 }),
+      request: () => ({ path: `/api/v1/teams/${team}/seller/onboarding` }),
+    },
+  ],
+  "POST /api/v1/purchases/[id]/refund": [
+    {
+      name: "refund an unknown purchase (publish scope checked first)",
+      expect: signedIn(404, { readToken: 403 }),
+      request: () => ({ path: "/api/v1/purchases/no-such-purchase/refund" }),
     },
   ],
 };

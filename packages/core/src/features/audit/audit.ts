@@ -25,7 +25,10 @@ export type AuditAction =
   | "trade.counter"
   | "trade.accept"
   | "trade.decline"
-  | "trade.withdraw";
+  | "trade.withdraw"
+  | "listing.update"
+  | "purchase.refund"
+  | "seller.onboard";
 
 export interface AuditInput {
   actorId: string | null;

@@ -27,6 +27,7 @@ export default async function TeamPage({ params }: { params: Promise<{ slug: str
         )}
       </div>
       {team.description && <p>{team.description}</p>}
+      {canManage && <Link href={`/teams/${team.slug}/sales`} data-testid="team-sales">Sales and payouts</Link>}
 
       <h2>Vectors</h2>
       {team.vectors.length === 0 ? (

@@ -11,6 +11,7 @@ import { orNotFound } from "@/server/pages";
 import { YankButton } from "@/components/YankButton";
 import { ProposeTradeLink } from "@/components/ProposeTradeLink";
 import { VectorReviews } from "@/components/VectorReviews";
+import { BuyPanel } from "@/components/BuyPanel";
 import { formatBytes, formatCount, formatDate, formatNumber, formatPrice } from "@/lib/format";
 
 type Params = { team: string; vector: string };
@@ -153,6 +154,8 @@ export default async function VectorPage({ params }: { params: Promise<Params> }
                   )}
             </p>
           </div>
+
+          <BuyPanel vector={{ id: vector.id, teamSlug: vector.team.slug, slug: vector.slug }} listing={listing} access={vector.viewer.access} signedIn={actor !== null} />
 
           <div className="card" data-testid="compat-box">
             <h3 style={{ marginTop: 0 }}>Compatibility</h3>
