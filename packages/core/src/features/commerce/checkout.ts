@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { Actor, CoreContext, DbClient } from "../../context";
 import { DomainError, notFound } from "../../errors";
 import { requireActor } from "../../lib/auth";
+import { lockForTransaction, purchaseLockKey } from "../../lib/locks";
 import { parseInput } from "../../lib/validate";
 import { teamIdsOf } from "../teams/roles";
 import { licenceSummary } from "./listing";
@@ -54,8 +55,9 @@ export async function startCheckout(ctx: CoreContext, actor: Actor, input: { vec
   const base = { buyerId: a.userId, vectorId: vector.id, amountCents, currency: listing.currency, feeCents };
 
   if (payments.mode === "test") {
-    // Adapter transactions run one at a time, so the ownership check and the grant cannot interleave with a parallel purchase.
+    // Locked per buyer and vector: the ownership check and the grant cannot interleave with a parallel purchase.
     return ctx.db.$transaction(async (tx) => {
+      await lockForTransaction(tx, purchaseLockKey(a.userId, vector.id));
       const again = await alreadyOwns(tx, a.userId, vector);
       if (again) throw new DomainError("CONFLICT", again);
       const purchase = await tx.purchase.create({ data: { ...base, mode: "test", status: "paid" } });

@@ -4,6 +4,7 @@
  * the caller's transaction and are idempotent.
  */
 import type { DbClient } from "../../context";
+import { lockForTransaction, purchaseLockKey } from "../../lib/locks";
 import { createEntitlement } from "../entitlements/grants";
 
 export type PurchaseStatus = "pending" | "paid" | "refunded" | "disputed";
@@ -14,6 +15,7 @@ export type PurchaseStatus = "pending" | "paid" | "refunded" | "disputed";
  * new entitlement was created.
  */
 export async function grantPurchase(tx: DbClient, purchase: { id: string; buyerId: string; vectorId: string }): Promise<boolean> {
+  await lockForTransaction(tx, purchaseLockKey(purchase.buyerId, purchase.vectorId));
   const active = await tx.entitlement.findFirst({
     where: { vectorId: purchase.vectorId, userId: purchase.buyerId, source: "purchase", revokedAt: null },
     select: { id: true },
@@ -29,6 +31,8 @@ export async function grantPurchase(tx: DbClient, purchase: { id: string; buyerI
  * paid), access moves to that one instead of being lost.
  */
 export async function endPurchase(tx: DbClient, purchaseId: string, status: "refunded" | "disputed", paymentIntentId?: string | null): Promise<void> {
+  const target = await tx.purchase.findUniqueOrThrow({ where: { id: purchaseId }, select: { buyerId: true, vectorId: true } });
+  await lockForTransaction(tx, purchaseLockKey(target.buyerId, target.vectorId));
   const p = await tx.purchase.update({
     where: { id: purchaseId },
     data: { status, ...(paymentIntentId ? { stripePaymentIntentId: paymentIntentId } : {}) },

@@ -10,6 +10,7 @@
 import type Stripe from "stripe";
 import type { CoreContext, DbClient } from "../../context";
 import { DomainError } from "../../errors";
+import { lockForTransaction } from "../../lib/locks";
 import { requireStripe } from "./payments";
 import { endPurchase, grantPurchase } from "./purchases";
 import { syncSellerAccount } from "./sellers";
@@ -37,6 +38,8 @@ export async function processStripeEvent(ctx: CoreContext, event: Stripe.Event):
     account = await stripe.accounts.retrieve(event.data.object.id);
   }
   return ctx.db.$transaction(async (tx) => {
+    // Parallel deliveries of one event wait for each other; the later ones then see it recorded.
+    await lockForTransaction(tx, `stripe-event:${event.id}`);
     if (await tx.stripeEvent.findUnique({ where: { id: event.id } })) return out("duplicate");
     await tx.stripeEvent.create({ data: { id: event.id, type: event.type } });
     switch (event.type) {
