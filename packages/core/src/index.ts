@@ -13,3 +13,4 @@ export * from "./features/catalog";
 export * from "./features/entitlements";
 export * from "./features/downloads";
 export * from "./features/audit";
+export * from "./features/equip";
