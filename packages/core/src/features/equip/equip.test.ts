@@ -37,7 +37,7 @@ async function untar(stream: NodeJS.ReadableStream): Promise<Map<string, Buffer>
   const ex = extract();
   ex.on("entry", (header, body, next) => {
     const chunks: Buffer[] = [];
-    body.on("data", (c: Buffer) => chunks.push(c));
+    body.on("data", (c) => chunks.push(c as Buffer));
     body.on("end", () => {
       if (header.type === "file") files.set(header.name, Buffer.concat(chunks));
       next();
