@@ -18,7 +18,13 @@ export async function startup(): Promise<void> {
     }
     throw e;
   }
-  if (!env.autoMigrate) return;
+  if (env.autoMigrate) await migrate(env);
+  // Merge jobs run in this process unless GRAFT_EMBEDDED_WORKER=0 (then `pnpm worker` runs them).
+  const { startEmbeddedWorker } = await import("./jobs");
+  startEmbeddedWorker();
+}
+
+async function migrate(env: Env): Promise<void> {
   if (env.databaseUrl.startsWith("file:")) await mkdir(path.dirname(env.databaseUrl.slice("file:".length)), { recursive: true });
   const result = await migrateDatabase(env.databaseUrl, { migrationsDir: path.join(env.repoRoot, "prisma", "migrations") });
   if (result.applied.length) console.log(`[graft] applied migrations: ${result.applied.join(", ")}`);

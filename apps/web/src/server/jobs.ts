@@ -1,0 +1,30 @@
+// The merge-job queue of this process: the embedded worker (the default) runs
+// jobs inside the web app with a concurrency limit; with
+// GRAFT_EMBEDDED_WORKER=0 jobs wait for `pnpm worker` processes instead.
+// Routes only notify it; the database rows are the queue either way.
+import { MergeWorker, type JobQueue } from "@graft/core";
+import { processContext } from "./process-context";
+
+const globalForJobs = globalThis as typeof globalThis & { __graftJobQueue?: JobQueue };
+
+function concurrency(): number {
+  const raw = process.env.GRAFT_WORKER_CONCURRENCY;
+  const n = Number(raw || 1);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`GRAFT_WORKER_CONCURRENCY must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+export function embeddedWorkerEnabled(): boolean {
+  const v = process.env.GRAFT_EMBEDDED_WORKER;
+  return v !== "0" && v !== "false";
+}
+
+export function getJobQueue(): JobQueue {
+  globalForJobs.__graftJobQueue ??= new MergeWorker(processContext(), { concurrency: concurrency() });
+  return globalForJobs.__graftJobQueue;
+}
+
+/** Called once at start-up. */
+export function startEmbeddedWorker(): void {
+  if (embeddedWorkerEnabled()) getJobQueue().start();
+}
