@@ -30,6 +30,8 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               <Link href="/catalog" data-testid="nav-catalog">Catalog</Link>
               <Link href="/foundations" data-testid="nav-foundations">Foundations</Link>
               <Link href="/publish" data-testid="nav-publish">Publish</Link>
+              {user && <Link href="/equip" data-testid="nav-equip">Equip</Link>}
+              {user && <Link href="/jobs" data-testid="nav-jobs">My jobs</Link>}
               {user && <Link href="/teams/new" data-testid="nav-new-team">New team</Link>}
               {user && <Link href="/settings/tokens" data-testid="nav-tokens">API tokens</Link>}
             </nav>

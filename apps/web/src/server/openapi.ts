@@ -2,6 +2,8 @@
 // it documents. A test walks src/app/api/v1 and checks that every route file
 // and exported method appears here, so the two cannot drift apart silently.
 
+import { equipPaths, equipSchemas } from "./openapi-equip";
+
 type Schema = Record<string, unknown>;
 
 interface Operation {
@@ -58,6 +60,7 @@ export const openApiDocument: OpenApiDocument = {
     },
     schemas: {
       Error: obj({ error: obj({ code: str, message: str, details: {} }, ["code", "message"]) }),
+      ...equipSchemas,
       User: obj({ id: str, email: str, name: { type: ["string", "null"] }, image: { type: ["string", "null"] }, createdAt: { type: "string", format: "date-time" } }),
       ApiToken: obj({
         id: str,
@@ -375,6 +378,7 @@ export const openApiDocument: OpenApiDocument = {
         },
       },
     },
+    ...equipPaths,
     "/openapi.json": {
       get: {
         summary: "This document",
