@@ -1,4 +1,4 @@
-import { rename } from "node:fs/promises";
+import { copyFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { openCheckpoint, runMerge } from "@graft/merge";
 import { extract } from "tar-stream";
@@ -178,7 +178,12 @@ describe("merge jobs", () => {
     const web = await openCheckpoint(dir);
     // The same recipe on local files, as `graft merge` runs it.
     const versions = await ctx.db.vectorVersion.findMany({ include: { vector: true } });
-    const pathOf = async (slug: string) => ctx.blobs.localPath(versions.find((v) => v.vector.slug === slug)!.blobHash);
+    // As `graft pull` saves them: task-vector files named *.safetensors.
+    const pathOf = async (slug: string) => {
+      const out = join(t.dir, `pulled-${slug}.safetensors`);
+      await copyFile(await ctx.blobs.localPath(versions.find((v) => v.vector.slug === slug)!.blobHash), out);
+      return out;
+    };
     const local = join(t.dir, "local-merge");
     await runMerge(
       {

@@ -8,7 +8,7 @@
  * again, up to MAX_ATTEMPTS.
  */
 import { createHash } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { link, mkdir, symlink } from "node:fs/promises";
 import { GraftError, runMerge, type MergeProgress } from "@graft/merge";
 import type { CoreContext } from "../../context";
 import { DomainError, isDomainError } from "../../errors";
@@ -92,6 +92,19 @@ function failureReason(e: unknown, labels: Map<string, string>): string {
   return "the merge failed unexpectedly; see the server log";
 }
 
+/**
+ * The version's blob under a `.safetensors` name: the merge library recognises
+ * a task-vector file by its extension and metadata (a blob path has no
+ * extension and would be read as a full checkpoint). A hard link costs
+ * nothing; a symbolic link covers stores on another filesystem.
+ */
+async function taskVectorPath(ctx: CoreContext, scratch: Scratch, blobHash: string): Promise<string> {
+  const blob = await ctx.blobs.localPath(blobHash);
+  const path = await scratch.newPath(".safetensors");
+  await link(blob, path).catch(() => symlink(blob, path));
+  return path;
+}
+
 /** Runs a job this worker has claimed, to done, failed or cancelled. */
 export async function runClaimedJob(ctx: CoreContext, jobId: string, opts: RunnerOptions): Promise<void> {
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE;
@@ -135,7 +148,7 @@ export async function runClaimedJob(ctx: CoreContext, jobId: string, opts: Runne
     labels.set(basePath, `foundation ${resolved.foundation.slug}`);
     recipe.baseModel = { path: basePath };
     for (const [i, input] of resolved.inputs.entries()) {
-      const path = await ctx.blobs.localPath(input.blobHash);
+      const path = await taskVectorPath(ctx, scratch, input.blobHash);
       labels.set(path, input.ref);
       recipe.models[i] = { ...recipe.models[i], model: { path } };
     }
