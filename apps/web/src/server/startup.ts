@@ -21,7 +21,12 @@ export async function startup(): Promise<void> {
   if (env.autoMigrate) await migrate(env);
   // Merge jobs run in this process unless GRAFT_EMBEDDED_WORKER=0 (then `pnpm worker` runs them).
   const { startEmbeddedWorker } = await import("./jobs");
-  startEmbeddedWorker();
+  try {
+    startEmbeddedWorker();
+  } catch (e) {
+    console.error(`[graft] ${(e as Error).message}`);
+    process.exit(1);
+  }
 }
 
 async function migrate(env: Env): Promise<void> {

@@ -18,6 +18,8 @@ import { publishVersion, type PublishInput, type PublishResult } from "../featur
 
 export interface TestContext {
   ctx: CoreContext;
+  /** The test database's URL (for other processes, e.g. a worker). */
+  dbUrl: string;
   /** Scratch folder for test files (outside the blob store and models dir). */
   dir: string;
   modelsDir: string;
@@ -26,7 +28,7 @@ export interface TestContext {
 }
 
 export async function createTestContext(): Promise<TestContext> {
-  const { db, cleanup: dropDb } = await createTestDb();
+  const { db, url: dbUrl, cleanup: dropDb } = await createTestDb();
   const root = await mkdtemp(join(tmpdir(), "graft-core-"));
   const dir = join(root, "work");
   const modelsDir = join(root, "models");
@@ -35,6 +37,7 @@ export async function createTestContext(): Promise<TestContext> {
   const ctx: CoreContext = { db, blobs: new LocalBlobStore(blobsDir), config: { modelsDir } };
   return {
     ctx,
+    dbUrl,
     dir,
     modelsDir,
     blobsDir,
