@@ -13,6 +13,7 @@ import { GraftError, runMerge, type MergeProgress } from "@graft/merge";
 import type { CoreContext } from "../../context";
 import { DomainError, isDomainError } from "../../errors";
 import { commitBlobWithRows } from "../../lib/blob-commit";
+import { retryOnBusy } from "../../lib/busy";
 import { fromLibrary } from "../../lib/library-errors";
 import { Scratch } from "../../lib/scratch";
 import { foundationWeightsPath } from "../foundations/foundations";
@@ -37,14 +38,14 @@ const DEFAULT_LEASE = 60_000;
 
 /** Puts jobs whose worker stopped renewing its lease back in the queue (or fails them after MAX_ATTEMPTS). */
 export async function recoverExpiredLeases(ctx: CoreContext, now = new Date()): Promise<void> {
-  await ctx.db.mergeJob.updateMany({
+  await retryOnBusy(() => ctx.db.mergeJob.updateMany({
     where: { status: "running", leaseExpiresAt: { lt: now }, attempts: { gte: MAX_ATTEMPTS } },
     data: { status: "failed", error: `the worker running this job stopped responding ${MAX_ATTEMPTS} times`, finishedAt: now, leaseOwner: null },
-  });
-  await ctx.db.mergeJob.updateMany({
+  }));
+  await retryOnBusy(() => ctx.db.mergeJob.updateMany({
     where: { status: "running", leaseExpiresAt: { lt: now } },
     data: { status: "queued", leaseOwner: null, leaseExpiresAt: null },
-  });
+  }));
 }
 
 /** Claims the oldest queued job for `workerId`; null when there is none. */
@@ -54,7 +55,7 @@ export async function claimNextJob(ctx: CoreContext, opts: RunnerOptions): Promi
     const next = await ctx.db.mergeJob.findFirst({ where: { status: "queued" }, orderBy: { createdAt: "asc" }, select: { id: true } });
     if (!next) return null;
     const now = new Date();
-    const claimed = await ctx.db.mergeJob.updateMany({
+    const claimed = await retryOnBusy(() => ctx.db.mergeJob.updateMany({
       where: { id: next.id, status: "queued" },
       data: {
         status: "running",
@@ -64,7 +65,7 @@ export async function claimNextJob(ctx: CoreContext, opts: RunnerOptions): Promi
         startedAt: now,
         progressJson: "{}",
       },
-    });
+    }));
     if (claimed.count === 1) return next.id;
   }
   return null;
@@ -121,10 +122,10 @@ export async function runClaimedJob(ctx: CoreContext, jobId: string, opts: Runne
 
   /** Writes progress, renews the lease and picks up cancellation requests. */
   const heartbeat = async (progress?: JobProgress) => {
-    const updated = await ctx.db.mergeJob.updateMany({
+    const updated = await retryOnBusy(() => ctx.db.mergeJob.updateMany({
       where: mine,
       data: { leaseExpiresAt: new Date(Date.now() + leaseMs), ...(progress ? { progressJson: JSON.stringify(progress) } : {}) },
-    });
+    }));
     const row = await ctx.db.mergeJob.findUnique({ where: { id: jobId }, select: { cancelRequested: true } });
     // A lost lease (count 0) means another worker owns the job now: stop too.
     if (updated.count === 0 || row?.cancelRequested) controller.abort();
@@ -204,6 +205,7 @@ export async function runClaimedJob(ctx: CoreContext, jobId: string, opts: Runne
       evaluation: null,
     };
     const final = { tensorsDone: merged.tensors, tensorsTotal: merged.tensors, bytesDone: merged.bytesWritten, bytesTotal: merged.bytesWritten, percent: 100, etaSeconds: 0 };
+    // A busy database here fails the commit (the staged archive is discarded), and the job below.
     await commitBlobWithRows(ctx, staged, async (tx) => {
       const done = await tx.mergeJob.updateMany({
         where: mine,
@@ -216,10 +218,10 @@ export async function runClaimedJob(ctx: CoreContext, jobId: string, opts: Runne
     const cancelled = controller.signal.aborted || (e instanceof GraftError && e.code === "CANCELLED");
     const row = await ctx.db.mergeJob.findUnique({ where: { id: jobId }, select: { cancelRequested: true } });
     const status = cancelled && row?.cancelRequested ? "cancelled" : "failed";
-    await ctx.db.mergeJob.updateMany({
+    await retryOnBusy(() => ctx.db.mergeJob.updateMany({
       where: mine,
       data: { status, error: status === "cancelled" ? "cancelled while running" : failureReason(e, labels), finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null },
-    });
+    }));
   } finally {
     clearInterval(timer);
     await scratch.cleanup();
