@@ -4,8 +4,7 @@
 import { getMergeJob, FINISHED, type JobInfo } from "@graft/core";
 import { requireActor } from "@/server/auth";
 import { getContext } from "@/server/context";
-import { withErrors } from "@/server/http";
-import { toJson } from "@/server/http";
+import { toJson, withErrors } from "@/server/http";
 
 const POLL_MS = 300;
 const MAX_STREAM_MS = 5 * 60_000;
