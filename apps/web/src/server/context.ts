@@ -4,8 +4,11 @@
 // per edit.
 import "server-only";
 import type { CoreContext } from "@graft/core";
-import { processContext } from "./process-context";
+import { createCoreContext } from "./create-context";
+
+const globalForGraft = globalThis as typeof globalThis & { __graftContext?: CoreContext };
 
 export function getContext(): CoreContext {
-  return processContext();
+  globalForGraft.__graftContext ??= createCoreContext();
+  return globalForGraft.__graftContext;
 }

@@ -1,9 +1,12 @@
 // The merge-job queue of this process: the embedded worker (the default) runs
 // jobs inside the web app with a concurrency limit; with
 // GRAFT_EMBEDDED_WORKER=0 jobs wait for `pnpm worker` processes instead.
-// Routes only notify it; the database rows are the queue either way.
+// Routes only notify it; the database rows are the queue either way. The
+// worker has a context of its own: it is created by the start-up hook, which
+// Next.js compiles apart from the routes, and objects of one compilation must
+// not meet the other's error classes (instanceof checks).
 import { MergeWorker, type JobQueue } from "@graft/core";
-import { processContext } from "./process-context";
+import { createCoreContext } from "./create-context";
 
 const globalForJobs = globalThis as typeof globalThis & { __graftJobQueue?: JobQueue };
 
@@ -20,7 +23,7 @@ export function embeddedWorkerEnabled(): boolean {
 }
 
 export function getJobQueue(): JobQueue {
-  globalForJobs.__graftJobQueue ??= new MergeWorker(processContext(), { concurrency: concurrency() });
+  globalForJobs.__graftJobQueue ??= new MergeWorker(createCoreContext(), { concurrency: concurrency() });
   return globalForJobs.__graftJobQueue;
 }
 
