@@ -56,6 +56,30 @@ export class RegistryClient {
     return (await (await this.request(path)).json()) as T;
   }
 
+  async postJson<T>(path: string, body: unknown): Promise<T> {
+    const res = await this.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    return (await res.json()) as T;
+  }
+
+  /** The `data` of each Server-Sent Event named `event` on `path`, until the server closes the stream. */
+  async *events(path: string, event: string): AsyncGenerator<string> {
+    const res = await this.request(path, { headers: { accept: "text/event-stream" } });
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of Readable.fromWeb(res.body as never)) {
+      buffer += decoder.decode(chunk as Buffer, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const lines = block.split("\n");
+        const name = lines.find((l) => l.startsWith("event:"))?.slice(6).trim() ?? "message";
+        const data = lines.filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
+        if (name === event) yield data;
+      }
+    }
+  }
+
   /** POSTs multipart/form-data, streaming the files from disk (never buffered whole). */
   async postMultipart<T>(path: string, fields: Record<string, string>, files: UploadFile[], onProgress?: (sent: number, total: number) => void): Promise<T> {
     const boundary = `----graft${Math.random().toString(16).slice(2)}`;

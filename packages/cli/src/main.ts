@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { registerLocalCommands } from "./commands/local";
 import { registerRegistryCommands } from "./commands/registry";
+import { registerEquipCommand } from "./commands/equip";
 import { describeError } from "./errors";
 
 // `pnpm graft …` runs from the repo root; resolve paths from where the user typed it.
@@ -19,6 +20,7 @@ const program = new Command()
 
 registerLocalCommands(program);
 registerRegistryCommands(program);
+registerEquipCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -17,3 +17,4 @@ export * from "./features/trades";
 export * from "./features/reviews";
 export * from "./features/housekeeping";
 export * from "./features/commerce";
+export * from "./features/equip";

@@ -12,3 +12,4 @@ export * from "./taskvector";
 export { runMerge, loadRecipeFile, planMerge, executePlan, openInput, decodeRange, type MergeOptions, type MergePlan, type PlanOptions, type ExecuteOptions, type MergeProgress, type MergeResult, type InputRecord, type InputModel, type RawChunk } from "./engine";
 export * from "./lora";
 export * from "./analysis";
+export * from "./sketch";

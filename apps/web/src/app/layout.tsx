@@ -31,6 +31,8 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               <Link href="/foundations" data-testid="nav-foundations">Foundations</Link>
               <Link href="/publish" data-testid="nav-publish">Publish</Link>
               {user && <Link href="/trades" data-testid="nav-trades">Trades</Link>}
+              {user && <Link href="/equip" data-testid="nav-equip">Equip</Link>}
+              {user && <Link href="/jobs" data-testid="nav-jobs">My jobs</Link>}
               {user && <Link href="/teams/new" data-testid="nav-new-team">New team</Link>}
               {user && <Link href="/settings/tokens" data-testid="nav-tokens">API tokens</Link>}
               {user && <Link href="/library" data-testid="nav-library">Library</Link>}

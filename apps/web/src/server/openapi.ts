@@ -2,6 +2,8 @@
 // it documents. A test walks src/app/api/v1 and checks that every route file
 // and exported method appears here, so the two cannot drift apart silently.
 
+import { equipPaths, equipSchemas } from "./openapi-equip";
+
 type Schema = Record<string, unknown>;
 
 interface Operation {
@@ -79,6 +81,7 @@ export const openApiDocument: OpenApiDocument = {
         purchase: { type: ["object", "null"] },
         since: { type: "string", format: "date-time" },
       }),
+      ...equipSchemas,
       User: obj({ id: str, email: str, name: { type: ["string", "null"] }, image: { type: ["string", "null"] }, createdAt: { type: "string", format: "date-time" } }),
       ApiToken: obj({
         id: str,
@@ -592,6 +595,7 @@ export const openApiDocument: OpenApiDocument = {
         responses: { "200": ok(obj({ refund: obj({ purchaseId: str, status: { const: "refunded" } }) })), ...err(401, 403, 404, 409) },
       },
     },
+    ...equipPaths,
     "/openapi.json": {
       get: {
         summary: "This document",

@@ -18,7 +18,18 @@ export async function startup(): Promise<void> {
     }
     throw e;
   }
-  if (!env.autoMigrate) return;
+  if (env.autoMigrate) await migrate(env);
+  // Merge jobs run in this process unless GRAFT_EMBEDDED_WORKER=0 (then `pnpm worker` runs them).
+  const { startEmbeddedWorker } = await import("./jobs");
+  try {
+    startEmbeddedWorker();
+  } catch (e) {
+    console.error(`[graft] ${(e as Error).message}`);
+    process.exit(1);
+  }
+}
+
+async function migrate(env: Env): Promise<void> {
   if (env.databaseUrl.startsWith("file:")) await mkdir(path.dirname(env.databaseUrl.slice("file:".length)), { recursive: true });
   const migrationsDir = path.join(env.repoRoot, "prisma", dialectOf(env.databaseUrl) === "sqlite" ? "migrations" : "migrations-postgres");
   const result = await migrateDatabase(env.databaseUrl, { migrationsDir });

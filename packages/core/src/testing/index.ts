@@ -22,7 +22,7 @@ export interface TestContext {
   dir: string;
   modelsDir: string;
   blobsDir: string;
-  /** The database's URL, for tests that open connections of their own (as other processes would). */
+  /** The database's URL, for tests that open connections of their own or start other processes (a worker). */
   databaseUrl: string;
   cleanup(): Promise<void>;
 }

@@ -152,7 +152,8 @@ async function freshOwnerTokenId(): Promise<string> {
 }
 
 beforeAll(async () => {
-  server = await startServer();
+  // Jobs stay queued (no embedded worker), so cancel/download statuses do not race a merge.
+  server = await startServer({ env: { GRAFT_EMBEDDED_WORKER: "0" } });
   dir = await mkdtemp(path.join(tmpdir(), "graft-authz-"));
   fx = await writeFixtures(dir);
 
@@ -234,6 +235,24 @@ async function standingOffer(): Promise<string> {
 }
 /** Offers are private to the two teams: others are told they do not exist. */
 const tradeAnswer = (status: number) => signedIn(404, { member: 403, readToken: 403, owner: status });
+
+/** A registry recipe over seeded vectors. */
+const recipeOf = (...keys: ("free" | "paid" | "unlisted" | "yanked")[]) =>
+  `merge_method: task_arithmetic\nbase_model: ${foundation}\nmodels:\n${keys.map((k) => `  - model: ${team}/${vectors[k].slug}@1.0.0\n    parameters: { weight: 0.5 }\n`).join("")}`;
+
+/** A (queued, or cancelled) merge job of the owner. */
+async function ownerJob(cancelled = false): Promise<string> {
+  const id = (await expectStatus(await ownerToken.post("/api/v1/jobs", { yaml: recipeOf("free") }), 201, "submit job")).body.job.id;
+  if (cancelled) await expectStatus(await ownerToken.post(`/api/v1/jobs/${id}/cancel`), 200, "cancel job");
+  return id;
+}
+
+async function ownerRecipe(share: boolean): Promise<{ id: string; shareSlug: string | null }> {
+  return (await expectStatus(await ownerToken.post("/api/v1/recipes", { name: unique("r"), yaml: recipeOf("free"), share }), 201, "save recipe")).body.recipe;
+}
+
+/** The owner's own jobs and recipes: the owner's session and token only; everyone else signed in gets 404. */
+const ownerOnly = (status: number) => signedIn(404, { owner: status, readToken: status });
 
 // ---- the matrix -------------------------------------------------------------------------------
 //                                  anonymous stranger strangerToken member owner readToken revokedToken
@@ -419,6 +438,61 @@ const MATRIX: Record<string, Scenario[]> = {
       request: () => ({ path: `/api/v1/versions/${vectors.yanked.versionId}/download` }),
     },
     { name: "an unknown version", expect: every(404, { revokedToken: 401 }), request: () => ({ path: "/api/v1/versions/no-such-version/download" }) },
+  ],
+  "GET /api/v1/jobs": [{ name: "the caller's merge jobs", expect: signedIn(200), request: () => ({ path: "/api/v1/jobs" }) }],
+  "POST /api/v1/jobs": [
+    { name: "merge a free version (anyone signed in)", expect: signedIn(201), request: () => ({ path: "/api/v1/jobs", body: { yaml: recipeOf("free") } }) },
+    {
+      name: "merge a paid version (team or entitlement only)",
+      expect: signedIn(201, { stranger: 403, strangerToken: 403 }),
+      request: () => ({ path: "/api/v1/jobs", body: { yaml: recipeOf("free", "paid") } }),
+    },
+  ],
+  "GET /api/v1/jobs/[id]": [{ name: "a job of the owner", expect: ownerOnly(200), request: async () => ({ path: `/api/v1/jobs/${await ownerJob()}` }) }],
+  "POST /api/v1/jobs/[id]/cancel": [
+    { name: "cancel a queued job of the owner", expect: ownerOnly(200), request: async () => ({ path: `/api/v1/jobs/${await ownerJob()}/cancel` }) },
+  ],
+  "GET /api/v1/jobs/[id]/events": [
+    {
+      name: "the event stream of a (cancelled, so finished) job of the owner",
+      expect: ownerOnly(200),
+      request: async () => ({ path: `/api/v1/jobs/${await ownerJob(true)}/events` }),
+      check(_role, res) {
+        expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+        expect(String(res.body)).toMatch(/^event: job\ndata: \{.*"status":"cancelled"/);
+      },
+    },
+  ],
+  "GET /api/v1/jobs/[id]/download": [
+    { name: "the result of a job that has not run (409 for the owner)", expect: ownerOnly(409), request: async () => ({ path: `/api/v1/jobs/${await ownerJob()}/download` }) },
+  ],
+  "POST /api/v1/equip/preview": [
+    {
+      name: "interference preview of a free and a paid version (team or entitlement only)",
+      expect: signedIn(200, { stranger: 403, strangerToken: 403 }),
+      request: () => ({ path: "/api/v1/equip/preview", body: { foundation, refs: [`${team}/${vectors.free.slug}@1.0.0`, `${team}/${vectors.paid.slug}@1.0.0`] } }),
+    },
+  ],
+  "GET /api/v1/equip/library": [
+    {
+      name: "the versions the caller may merge",
+      expect: signedIn(200),
+      request: () => ({ path: `/api/v1/equip/library?foundation=${foundation}` }),
+      check(role, res) {
+        const refs = res.body.versions.map((v: { ref: string }) => v.ref);
+        expect(refs).toContain(`${team}/${vectors.free.slug}@1.0.0`);
+        expect(refs.includes(`${team}/${vectors.paid.slug}@1.0.0`), `${role} sees the paid version`).toBe(inTeam(role));
+      },
+    },
+  ],
+  "POST /api/v1/equip/recipe": [
+    { name: "YAML to builder choices (pure conversion; the route never resolves the caller)", expect: every(200), request: () => ({ path: "/api/v1/equip/recipe", body: { yaml: recipeOf("free") } }) },
+  ],
+  "GET /api/v1/recipes": [{ name: "the caller's saved recipes", expect: signedIn(200), request: () => ({ path: "/api/v1/recipes" }) }],
+  "POST /api/v1/recipes": [{ name: "save a recipe", expect: signedIn(201), request: () => ({ path: "/api/v1/recipes", body: { name: unique("r"), yaml: recipeOf("free") } }) }],
+  "GET /api/v1/recipes/[id]": [
+    { name: "a shared recipe by its slug (public)", expect: publicRead(), request: async () => ({ path: `/api/v1/recipes/${(await ownerRecipe(true)).shareSlug}` }) },
+    { name: "a private recipe by id (its owner only)", expect: every(404, { owner: 200, readToken: 200, revokedToken: 401 }), request: async () => ({ path: `/api/v1/recipes/${(await ownerRecipe(false)).id}` }) },
   ],
   "POST /api/v1/versions/[id]/yank": [
     {

@@ -12,7 +12,11 @@ export interface NormStats {
   perTensor: Record<string, number>;
 }
 
-export async function computeNormStats(tv: Pick<TaskVectorReader, "coveredTensors" | "readDelta">): Promise<NormStats> {
+/** `onDelta` sees each (finite) delta too, so other per-version summaries share this one read. */
+export async function computeNormStats(
+  tv: Pick<TaskVectorReader, "coveredTensors" | "readDelta">,
+  onDelta?: (name: string, delta: Float32Array) => void,
+): Promise<NormStats> {
   let sumSq = 0;
   let maxAbs = 0;
   const perTensor: Record<string, number> = {};
@@ -28,6 +32,7 @@ export async function computeNormStats(tv: Pick<TaskVectorReader, "coveredTensor
       if (ax > maxAbs) maxAbs = ax;
     }
     perTensor[name] = Math.sqrt(t);
+    onDelta?.(name, delta);
     sumSq += t;
   }
   return { l2: Math.sqrt(sumSq), maxAbs, perTensor };

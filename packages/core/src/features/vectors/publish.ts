@@ -110,6 +110,7 @@ export async function publishVersion(ctx: CoreContext, actor: Actor, input: Publ
           sizeBytes: BigInt(prepared.staged.size),
           tensorCount: prepared.tensorCount,
           normStatsJson: JSON.stringify(prepared.normStats),
+          sketchJson: JSON.stringify(prepared.sketch),
           createdById: a.userId,
         },
       });

@@ -14,8 +14,10 @@ import {
   importPeftAdapter,
   openCheckpoint,
   openTaskVector,
+  SketchBuilder,
   structureDiff,
   type Manifest,
+  type VectorSketch,
 } from "@graft/merge";
 import type { StagedBlob } from "@graft/storage";
 import type { CoreContext } from "../../context";
@@ -44,6 +46,8 @@ export interface PreparedVector {
   encoding: "dense" | "sparse" | "lowrank";
   tensorCount: number;
   normStats: NormStats;
+  /** Compact sketch for interference previews (see @graft/merge sketch). */
+  sketch: VectorSketch;
 }
 
 /** Staged uploads of an (unvalidated) upload value, for cleanup. */
@@ -123,8 +127,9 @@ export async function prepareTaskVector(
         { expectedFingerprint: foundation.fingerprint, actualFingerprint: tv.fingerprint, mismatches },
       );
     }
-    const normStats = await computeNormStats(tv);
-    prepared = { encoding: tv.encoding, tensorCount: tv.coveredTensors.length, normStats };
+    const sketch = new SketchBuilder(tv.manifest, tv.fingerprint);
+    const normStats = await computeNormStats(tv, (name, delta) => sketch.add(name, delta));
+    prepared = { encoding: tv.encoding, tensorCount: tv.coveredTensors.length, normStats, sketch: sketch.finish() };
   } finally {
     await tv.close().catch(() => {});
   }

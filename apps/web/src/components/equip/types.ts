@@ -1,0 +1,72 @@
+// Shapes the Equip components exchange with the API (JSON of @graft/core's results).
+export type Scalar = number | boolean | string;
+
+export interface MethodParam {
+  name: string;
+  type: string;
+  default?: Scalar;
+  description: string;
+  choices?: readonly string[];
+}
+
+export interface MethodInfo {
+  name: string;
+  explanation: string;
+  global: MethodParam[];
+  perVector: MethodParam[];
+}
+
+export interface Choices {
+  foundation: string;
+  method: string;
+  vectors: { ref: string; weight: number; params: Record<string, Scalar> }[];
+  params: Record<string, Scalar>;
+  seed: number;
+  dtype?: "float32" | "float16" | "bfloat16";
+}
+
+export interface LibraryVersion {
+  ref: string;
+  name: string;
+  task: string;
+  team: string;
+  version: string;
+  access: string;
+  licence: string | null;
+}
+
+export interface Verdict {
+  level: "independent" | "partial" | "aligned" | "conflicting";
+  message: string;
+  recommendedMethod: string;
+}
+
+export interface Preview {
+  labels: string[];
+  norms: number[];
+  pairs: {
+    a: number;
+    b: number;
+    label: string;
+    cosine: number;
+    overlap: number;
+    signConflictRate: number;
+    margin: { cosine: number; overlap: number; signConflictRate: number };
+    verdict: Verdict;
+  }[];
+  overall: Verdict & { pairs: string[] };
+}
+
+export interface JobView {
+  id: string;
+  status: "queued" | "running" | "done" | "failed" | "cancelled";
+  foundation: string;
+  recipeYaml: string;
+  inputs: { ref: string; weight: number }[];
+  progress: { tensorsDone: number; tensorsTotal: number; bytesDone: number; bytesTotal: number; percent: number; etaSeconds: number | null; tensor?: string } | null;
+  error: string | null;
+  result: { sha256: string; size: number; archiveName: string; files: { path: string; size: number }[]; evaluation: unknown } | null;
+  cancelRequested: boolean;
+  createdAt: string;
+  finishedAt: string | null;
+}

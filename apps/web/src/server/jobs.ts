@@ -1,0 +1,33 @@
+// The merge-job queue of this process: the embedded worker (the default) runs
+// jobs inside the web app with a concurrency limit; with
+// GRAFT_EMBEDDED_WORKER=0 jobs wait for `pnpm worker` processes instead.
+// Routes only notify it; the database rows are the queue either way. The
+// worker has a context of its own: it is created by the start-up hook, which
+// Next.js compiles apart from the routes, and objects of one compilation must
+// not meet the other's error classes (instanceof checks).
+import { MergeWorker, type JobQueue } from "@graft/core";
+import { createCoreContext } from "./create-context";
+
+const globalForJobs = globalThis as typeof globalThis & { __graftJobQueue?: JobQueue };
+
+function concurrency(): number {
+  const raw = process.env.GRAFT_WORKER_CONCURRENCY;
+  const n = Number(raw || 1);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`GRAFT_WORKER_CONCURRENCY must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+export function embeddedWorkerEnabled(): boolean {
+  const v = process.env.GRAFT_EMBEDDED_WORKER;
+  return v !== "0" && v !== "false";
+}
+
+export function getJobQueue(): JobQueue {
+  globalForJobs.__graftJobQueue ??= new MergeWorker(createCoreContext(), { concurrency: concurrency() });
+  return globalForJobs.__graftJobQueue;
+}
+
+/** Called once at start-up. */
+export function startEmbeddedWorker(): void {
+  if (embeddedWorkerEnabled()) getJobQueue().start();
+}

@@ -1,0 +1,34 @@
+/**
+ * `pnpm worker`: runs merge jobs in a process of its own, with the same job
+ * code as the web app's embedded worker (claim with a lease, run, repeat).
+ * Start the web app with GRAFT_EMBEDDED_WORKER=0 to leave every job to these.
+ * GRAFT_WORKER_CONCURRENCY sets how many jobs run at once (default 1).
+ */
+import { MergeWorker } from "@graft/core";
+import { createDb } from "@graft/db";
+import { LocalBlobStore } from "@graft/storage";
+import { scriptEnv } from "./env";
+
+const concurrency = Number(process.env.GRAFT_WORKER_CONCURRENCY || 1);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`graft worker: GRAFT_WORKER_CONCURRENCY must be a positive integer, got "${process.env.GRAFT_WORKER_CONCURRENCY}"`);
+  process.exit(2);
+}
+const db = createDb(scriptEnv.databaseUrl);
+const worker = new MergeWorker({ db, blobs: new LocalBlobStore(scriptEnv.blobDir), config: { modelsDir: scriptEnv.modelsDir } }, { concurrency });
+worker.start();
+console.log(`graft worker ${worker.options.workerId}: running up to ${concurrency} merge job(s) at once from ${scriptEnv.databaseUrl}`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  console.log("graft worker: finishing running jobs…");
+  await worker.stop();
+  await db.$disconnect();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+// Keep the process alive between polls (the worker's timer is unref'd).
+setInterval(() => {}, 1 << 30);
