@@ -12,3 +12,4 @@ export { saveCheckpoint, loadCheckpoint, checkpointBytes, equip, type LoadedMode
 export { evaluateModel, evaluateCheckpoint, type EvalSuite, type EvalResult } from "./evaluate";
 export { generate, type GenerateOptions } from "./generate";
 export { trainDemo, cacheKey, suitesFor, modelConfig, DEMO_CONFIG, TINY_CONFIG, type DemoConfig, type DemoModels, type StageConfig, type Metrics, type TrainDemoOptions } from "./pipeline";
+export { mergeVectors, recipeYaml, type MergeSpec } from "./merge";
