@@ -53,8 +53,9 @@ const nextConfig: NextConfig = {
   poweredByHeader: false,
   reactStrictMode: true,
   outputFileTracingRoot: repoRoot,
-  transpilePackages: ["@graft/core", "@graft/db", "@graft/storage", "@graft/merge"],
-  serverExternalPackages: ["@prisma/client", "@prisma/adapter-libsql", "@libsql/client", "libsql", "busboy", "sanitize-html"],
+  transpilePackages: ["@graft/core", "@graft/db", "@graft/storage", "@graft/merge", "@graft/lab"],
+  // TensorFlow.js (the try-it panel) loads its backends and .wasm files at run time from node_modules.
+  serverExternalPackages: ["@prisma/client", "@prisma/adapter-libsql", "@libsql/client", "libsql", "busboy", "sanitize-html", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "@tensorflow/tfjs-node"],
   // The test harness builds with GRAFT_BUILD_SKIP_TYPECHECK=1 (tsc runs separately, `pnpm typecheck`).
   typescript: { tsconfigPath: "tsconfig.json", ignoreBuildErrors: process.env.GRAFT_BUILD_SKIP_TYPECHECK === "1" },
   eslint: { ignoreDuringBuilds: true },
