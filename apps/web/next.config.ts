@@ -54,8 +54,8 @@ const nextConfig: NextConfig = {
   reactStrictMode: true,
   outputFileTracingRoot: repoRoot,
   transpilePackages: ["@graft/core", "@graft/db", "@graft/storage", "@graft/merge", "@graft/lab"],
-  // TensorFlow.js (the try-it panel) loads its backends and .wasm files at run time from node_modules.
-  serverExternalPackages: ["@prisma/client", "@prisma/adapter-libsql", "@libsql/client", "libsql", "busboy", "sanitize-html", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "@tensorflow/tfjs-node"],
+  // TensorFlow.js (the try-it panel) is required from node_modules at run time, not bundled.
+  serverExternalPackages: ["@prisma/client", "@prisma/adapter-libsql", "@libsql/client", "libsql", "busboy", "sanitize-html", "@tensorflow/tfjs"],
   // The test harness builds with GRAFT_BUILD_SKIP_TYPECHECK=1 (tsc runs separately, `pnpm typecheck`).
   typescript: { tsconfigPath: "tsconfig.json", ignoreBuildErrors: process.env.GRAFT_BUILD_SKIP_TYPECHECK === "1" },
   eslint: { ignoreDuringBuilds: true },

