@@ -9,7 +9,8 @@
  *   normalised accuracy = merged / fine-tuned, per task and on average.
  * - Negation: foundation − λ·τ for each task, λ the largest of a grid whose
  *   control accuracy (the foundation's own data, validation split) stays
- *   within 5 % relative; target and control on the test splits.
+ *   within 2.5 % relative (half the 5 % budget); target and control on the
+ *   test splits.
  *
  * Trains the models first when they are not cached (see scripts/demo/train.ts).
  */
@@ -56,31 +57,35 @@ try {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
   // ---- Addition -----------------------------------------------------------
-  const grids: { label: string; spec: (lambda: number) => MergeSpec; lambdas: number[] }[] = [
-    { label: "task_arithmetic (sum)", spec: (lambda) => ({ method: "task_arithmetic", lambda }), lambdas: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0] },
-    { label: "ties (density 0.2)", spec: (lambda) => ({ method: "ties", lambda, density: 0.2 }), lambdas: [0.6, 0.8, 1.0, 1.2, 1.4, 1.6] },
-    { label: "dare_ties (density 0.5)", spec: (lambda) => ({ method: "dare_ties", lambda, density: 0.5, seed: 7 }), lambdas: [0.4, 0.6, 0.8, 1.0, 1.2] },
+  // Each method's coefficient (and density) is picked on the validation splits.
+  const grids: { label: string; specs: MergeSpec[] }[] = [
+    { label: "task_arithmetic (sum)", specs: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0].map((lambda) => ({ method: "task_arithmetic", lambda })) },
+    { label: "ties", specs: [0.2, 0.5, 0.8].flatMap((density) => [0.2, 0.4, 0.6, 0.8, 1.0, 1.3].map((lambda): MergeSpec => ({ method: "ties", lambda, density }))) },
+    { label: "dare_ties", specs: [0.5, 0.8].flatMap((density) => [0.2, 0.4, 0.6, 0.8, 1.0].map((lambda): MergeSpec => ({ method: "dare_ties", lambda, density, seed: 7 }))) },
   ];
-  const rows: { label: string; lambda: number; scores: Scores }[] = [];
+  const rows: { label: string; spec: MergeSpec; scores: Scores }[] = [];
   for (const g of grids) {
-    let best = { lambda: 0, value: -Infinity };
-    for (const lambda of g.lambdas) {
-      const value = mean(normalised(await merged(vectors, g.spec(lambda), validation), ftVal));
-      if (value > best.value) best = { lambda, value };
+    let best = { spec: g.specs[0]!, value: -Infinity };
+    for (const spec of g.specs) {
+      const value = mean(normalised(await merged(vectors, spec, validation), ftVal));
+      if (value > best.value) best = { spec, value };
     }
-    rows.push({ label: g.label, lambda: best.lambda, scores: await merged(vectors, g.spec(best.lambda), test) });
+    rows.push({ label: g.label, spec: best.spec, scores: await merged(vectors, best.spec, test) });
   }
+  const describeSpec = (spec: MergeSpec) => `λ=${spec.lambda}${spec.density !== undefined ? `, density ${spec.density}` : ""}`;
 
   console.log(`\n## Addition — next-character accuracy (%) on each task's test split (${models.config.evalPositions} positions)\n`);
-  console.log(`| model | λ | ${tasks.join(" | ")} | control | normalised: ${tasks.join(" / ")} | average normalised |`);
-  console.log(`|---|---|${tasks.map(() => "---|").join("")}---|---|---|`);
+  console.log(`| model | chosen on validation | ${tasks.join(" | ")} | control | normalised: ${tasks.join(" / ")} | average normalised | gain kept |`);
+  console.log(`|---|---|${tasks.map(() => "---|").join("")}---|---|---|---|`);
+  // "gain kept": (merged − base) / (fine-tuned − base), averaged — the stricter view, 0 % for the base itself.
+  const gainKept = (s: Scores) => mean(tasks.map((t) => (s[t]!.accuracy - base[t]!.accuracy) / (ft[t]![t]!.accuracy - base[t]!.accuracy)));
   const line = (label: string, lambda: string, s: Scores) => {
     const norm = normalised(s, ft);
-    console.log(`| ${label} | ${lambda} | ${tasks.map((t) => pct(s[t]!.accuracy)).join(" | ")} | ${pct(s.control!.accuracy)} | ${norm.map((n) => `${(100 * n).toFixed(0)} %`).join(" / ")} | **${(100 * mean(norm)).toFixed(1)} %** |`);
+    console.log(`| ${label} | ${lambda} | ${tasks.map((t) => pct(s[t]!.accuracy)).join(" | ")} | ${pct(s.control!.accuracy)} | ${norm.map((n) => `${(100 * n).toFixed(0)} %`).join(" / ")} | **${(100 * mean(norm)).toFixed(1)} %** | ${(100 * gainKept(s)).toFixed(0)} % |`);
   };
   line("foundation (base)", "–", base);
-  for (const t of tasks) console.log(`| fine-tuned on ${t} | – | ${tasks.map((u) => pct(ft[t]![u]!.accuracy)).join(" | ")} | ${pct(ft[t]!.control!.accuracy)} | own task: 100 % | – |`);
-  for (const r of rows) line(r.label, String(r.lambda), r.scores);
+  for (const t of tasks) console.log(`| fine-tuned on ${t} | – | ${tasks.map((u) => pct(ft[t]![u]!.accuracy)).join(" | ")} | ${pct(ft[t]!.control!.accuracy)} | own task: 100 % | – | – |`);
+  for (const r of rows) line(r.label, describeSpec(r.spec), r.scores);
   const bestRow = rows.reduce((a, b) => (mean(normalised(b.scores, ft)) > mean(normalised(a.scores, ft)) ? b : a));
   const bestAvg = 100 * mean(normalised(bestRow.scores, ft));
 
@@ -91,9 +96,10 @@ try {
   const negationChecks: boolean[] = [];
   for (const [i, t] of tasks.entries()) {
     let chosen = 0;
-    for (const lambda of [0.25, 0.5, 0.75, 1.0, 1.5, 2.0]) {
+    for (const lambda of [0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0]) {
       const v = await merged([vectors[i]!], { method: "task_arithmetic", lambda, weights: [-1] }, { control: validation.control! });
-      if (Math.abs(v.control!.accuracy / baseVal.control!.accuracy - 1) <= 0.05) chosen = lambda;
+      // Half the 5 % budget on validation leaves room for the sampling noise of the test split.
+      if (Math.abs(v.control!.accuracy / baseVal.control!.accuracy - 1) <= 0.025) chosen = lambda;
     }
     const s = await merged([vectors[i]!], { method: "task_arithmetic", lambda: chosen, weights: [-1] }, { control: test.control!, [t]: test[t]! });
     const controlChange = s.control!.accuracy / base.control!.accuracy - 1;
@@ -104,7 +110,7 @@ try {
   }
 
   console.log(`\n## Against the paper\n`);
-  console.log(`- Addition: best method ${bestRow.label} at λ=${bestRow.lambda} reaches ${bestAvg.toFixed(1)} % average normalised accuracy (target ≥ 85 %: ${bestAvg >= 85 ? "met" : "NOT met"}).`);
+  console.log(`- Addition: best method ${bestRow.label} (${describeSpec(bestRow.spec)}) reaches ${bestAvg.toFixed(1)} % average normalised accuracy (target ≥ 85 %: ${bestAvg >= 85 ? "met" : "NOT met"}).`);
   console.log(`- Negation: ${negationChecks.filter(Boolean).length}/${tasks.length} vectors move their task at least halfway back from the fine-tuned level (past the base where > 100 %) with the control within 5 % relative (${negationChecks.every(Boolean) ? "met" : "NOT met"}).`);
   console.log(`- Analogy is not measured: the three tasks (literary prose, spam mail, a list of names) have no a : b :: c : d structure.`);
   console.log(`\nmodels: ${models.dir} (${models.backend} backend); ${merges} merges through @graft/merge.`);

@@ -14,7 +14,7 @@ import { useBackend, type BackendName } from "./backend";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint";
 import { loadCorpus, TASKS, type CorpusName, type DatasetOptions, type TaskName } from "./datasets";
 import { evaluateModel, type EvalResult, type EvalSuite } from "./evaluate";
-import { initWeights, parameterCount, type ModelConfig } from "./model";
+import { initWeights, parameterCount, type ModelConfig, type Weights } from "./model";
 import { VOCAB_SIZE } from "./text";
 import { train } from "./train";
 
@@ -22,6 +22,8 @@ export interface StageConfig {
   steps: number;
   batch: number;
   learningRate: number;
+  /** Fraction of each fine-tuning batch replayed from the foundation's data. */
+  replay?: number;
 }
 
 export interface DemoConfig {
@@ -40,7 +42,7 @@ export const DEMO_CONFIG: DemoConfig = {
   data: { maxChars: 400_000, seed: 7 },
   model: { context: 16, embed: 16, hidden: 256 },
   foundation: { steps: 2000, batch: 128, learningRate: 2e-3 },
-  finetune: { steps: 300, batch: 128, learningRate: 5e-4 },
+  finetune: { steps: 300, batch: 128, learningRate: 5e-4, replay: 0.5 },
   evalPositions: 4000,
   tasks: TASKS,
 };
@@ -51,7 +53,7 @@ export const TINY_CONFIG: DemoConfig = {
   data: { maxChars: 20_000, seed: 7 },
   model: { context: 8, embed: 8, hidden: 32 },
   foundation: { steps: 150, batch: 64, learningRate: 1e-2 },
-  finetune: { steps: 60, batch: 64, learningRate: 5e-3 },
+  finetune: { steps: 60, batch: 64, learningRate: 5e-3, replay: 0.5 },
   evalPositions: 1500,
   tasks: ["names", "spam"],
 };
@@ -108,6 +110,27 @@ export interface TrainDemoOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * The foundation has a cache entry of its own (keyed without the fine-tuning
+ * settings), so changing how tasks are fine-tuned does not retrain it.
+ */
+async function trainFoundation(config: DemoConfig, mc: ModelConfig, text: Uint8Array, cacheRoot: string, backend: BackendName, log: (line: string) => void): Promise<Weights> {
+  const { finetune: _finetune, tasks: _tasks, evalPositions: _evalPositions, ...foundationConfig } = config;
+  const dir = join(cacheRoot, `foundation-${cacheKey(foundationConfig as DemoConfig, backend)}`);
+  if (existsSync(join(dir, "model.safetensors"))) return (await loadCheckpoint(dir)).weights;
+  const { steps, batch, learningRate } = config.foundation;
+  const trained = await train(mc, initWeights(mc, config.seed), text, {
+    steps,
+    batch,
+    learningRate,
+    seed: config.seed,
+    logEvery: 250,
+    onLog: (step, loss) => log(`  foundation step ${step}/${config.foundation.steps}: loss ${loss.toFixed(3)}`),
+  });
+  await saveCheckpoint(dir, mc, trained.weights, { "graft.lab.corpus": "foundation" });
+  return trained.weights;
+}
+
 /** Trains (or loads from the cache) the foundation, the fine-tunes and the task vectors. */
 export async function trainDemo(config: DemoConfig, options: TrainDemoOptions): Promise<DemoModels> {
   const log = options.log ?? (() => {});
@@ -124,17 +147,13 @@ export async function trainDemo(config: DemoConfig, options: TrainDemoOptions): 
   log(`training on the ${backend} backend: ${parameterCount(mc).toLocaleString("en")} parameters, cache ${dir}`);
 
   const foundationText = loadCorpus("foundation", config.data).splits.train;
-  const foundation = await train(mc, initWeights(mc, config.seed), foundationText, {
-    ...config.foundation,
-    seed: config.seed,
-    logEvery: 250,
-    onLog: (step, loss) => log(`  foundation step ${step}/${config.foundation.steps}: loss ${loss.toFixed(3)}`),
-  });
-  await saveCheckpoint(join(work, "foundation"), mc, foundation.weights, { "graft.lab.corpus": "foundation" });
+  const foundation = await trainFoundation(config, mc, foundationText, options.cacheRoot, backend, log);
+  await saveCheckpoint(join(work, "foundation"), mc, foundation, { "graft.lab.corpus": "foundation" });
 
   for (const [i, task] of config.tasks.entries()) {
     const text = loadCorpus(task, config.data).splits.train;
-    const tuned = await train(mc, foundation.weights, text, { ...config.finetune, seed: config.seed + 1 + i });
+    const replay = config.finetune.replay ? { text: foundationText, fraction: config.finetune.replay } : undefined;
+    const tuned = await train(mc, foundation, text, { ...config.finetune, replay, seed: config.seed + 1 + i });
     log(`  fine-tune ${task}: loss ${tuned.firstLoss.toFixed(3)} → ${tuned.lastLoss.toFixed(3)}`);
     await saveCheckpoint(join(work, "finetuned", task), mc, tuned.weights, { "graft.lab.corpus": task });
   }

@@ -12,6 +12,12 @@ export interface TrainOptions {
   batch: number;
   learningRate: number;
   seed: number;
+  /**
+   * Rehearsal: this fraction of every batch is drawn from `text` of the
+   * earlier stage, so a fine-tune learns its task without unlearning the
+   * foundation's data (its task vector then carries the task, not forgetting).
+   */
+  replay?: { text: Uint8Array; fraction: number };
   /** Called every `logEvery` steps with the mean training loss (nats/char) since the last call. */
   onLog?: (step: number, loss: number) => void;
   logEvery?: number;
@@ -29,7 +35,6 @@ export async function train(config: ModelConfig, start: Weights, text: Uint8Arra
   const params = toParams(config, start);
   const optimizer = tf.train.adam(options.learningRate);
   const rand = mulberry32(options.seed);
-  const positions = new Int32Array(options.batch);
   const tenth = Math.max(1, Math.floor(options.steps / 10));
   const logEvery = options.logEvery ?? 100;
   let first = 0;
@@ -37,8 +42,7 @@ export async function train(config: ModelConfig, start: Weights, text: Uint8Arra
   let window = 0;
   try {
     for (let step = 0; step < options.steps; step++) {
-      for (let b = 0; b < options.batch; b++) positions[b] = 1 + Math.floor(rand() * (text.length - 1));
-      const { contexts, targets } = windows(text, positions, config.context);
+      const { contexts, targets } = sampleBatch(text, options, rand, config.context);
       const loss = tf.tidy(() => {
         const x = tf.tensor2d(contexts, [options.batch, config.context], "int32");
         const y = tf.oneHot(tf.tensor1d(targets, "int32"), config.vocab);
@@ -59,4 +63,19 @@ export async function train(config: ModelConfig, start: Weights, text: Uint8Arra
     optimizer.dispose();
     disposeParams(params);
   }
+}
+
+/** One minibatch of windows: task text, and the replay share from the earlier stage's text. */
+function sampleBatch(text: Uint8Array, options: TrainOptions, rand: () => number, context: number): { contexts: Int32Array; targets: Int32Array } {
+  const contexts = new Int32Array(options.batch * context);
+  const targets = new Int32Array(options.batch);
+  const position = new Int32Array(1);
+  for (let b = 0; b < options.batch; b++) {
+    const source = options.replay && rand() < options.replay.fraction ? options.replay.text : text;
+    position[0] = 1 + Math.floor(rand() * (source.length - 1));
+    const one = windows(source, position, context);
+    contexts.set(one.contexts, b * context);
+    targets[b] = one.targets[0]!;
+  }
+  return { contexts, targets };
 }
