@@ -43,7 +43,7 @@ export const DEMO_CONFIG: DemoConfig = {
   model: { context: 16, embed: 16, hidden: 256 },
   foundation: { steps: 2000, batch: 128, learningRate: 2e-3 },
   finetune: { steps: 300, batch: 128, learningRate: 5e-4, replay: 0.5 },
-  evalPositions: 4000,
+  evalPositions: 10_000,
   tasks: TASKS,
 };
 
