@@ -37,8 +37,8 @@ async function tryNative(): Promise<boolean> {
 
 /**
  * Activates `preferred` (or the fastest available: native TensorFlow, then
- * WebAssembly, then pure JavaScript — on two cores WebAssembly trains about
- * 7× faster than the CPU backend, see the README) and returns its name.
+ * WebAssembly, then pure JavaScript — on two cores WebAssembly trains 4–8×
+ * faster than the JavaScript backend, see the README) and returns its name.
  */
 export async function useBackend(preferred?: BackendName): Promise<BackendName> {
   const order: BackendName[] = preferred ? [preferred] : ["tensorflow", "wasm", "cpu"];

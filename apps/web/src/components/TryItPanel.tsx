@@ -22,7 +22,7 @@ export function TryItPanel({ foundation, vectors, signedIn }: { foundation: stri
   const [prompt, setPrompt] = useState("the ");
   const [weights, setWeights] = useState<Record<string, number>>({});
   const [chosen, setChosen] = useState<Record<string, boolean>>({});
-  const [temperature, setTemperature] = useState(0);
+  const [temperature, setTemperature] = useState(0.7);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<TryResponse | null>(null);
