@@ -111,7 +111,7 @@ export async function seedDemo(ctx: CoreContext, modelsDir: string, loadModels: 
     source: { kind: "path", path: baseDir },
   });
 
-  for (const v of VECTORS) {
+  for (const v of VECTORS.filter((v) => models.tasks[v.labTask])) {
     // stageFile moves its source into the store: hand it a copy.
     const copy = await ctx.blobs.scratchPath("-vector.safetensors");
     cpSync(models.tasks[v.labTask]!.vectorPath, copy);
@@ -133,5 +133,5 @@ export async function seedDemo(ctx: CoreContext, modelsDir: string, loadModels: 
     });
     await ctx.db.vectorVersion.update({ where: { id: published.version.id }, data: { evalJson: evalJson(v, models) } });
   }
-  return `seeded demo marketplace: ${users.length} users (password "${DEMO_PASSWORD}"), 2 teams, foundation ${FOUNDATION_SLUG}, ${VECTORS.length} trained vectors`;
+  return `seeded demo marketplace: ${users.length} users (password "${DEMO_PASSWORD}"), 2 teams, foundation ${FOUNDATION_SLUG}, ${Object.keys(models.tasks).length} trained vectors`;
 }
