@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createDb, migrateDatabase } from "@graft/db";
 import { seedDemo } from "./demo/seed";
+import { demoModels } from "./demo/train";
 import { repoRoot, scriptEnv } from "./env";
 
 // Sessions are signed with NEXTAUTH_SECRET, which production mode requires:
@@ -30,7 +31,7 @@ console.log(`database ${scriptEnv.databaseUrl}: ${applied.length ? `applied ${ap
 const db = createDb(scriptEnv.databaseUrl);
 try {
   const ctx = { db, blobs: scriptEnv.createBlobStore(), config: { modelsDir: scriptEnv.modelsDir } };
-  const report = await seedDemo(ctx, scriptEnv.modelsDir);
+  const report = await seedDemo(ctx, scriptEnv.modelsDir, () => demoModels());
   console.log(report);
 } finally {
   await db.$disconnect();

@@ -6,7 +6,6 @@
  */
 import { MergeWorker } from "@graft/core";
 import { createDb } from "@graft/db";
-import { LocalBlobStore } from "@graft/storage";
 import { scriptEnv } from "./env";
 
 const concurrency = Number(process.env.GRAFT_WORKER_CONCURRENCY || 1);
@@ -15,9 +14,9 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   process.exit(2);
 }
 const db = createDb(scriptEnv.databaseUrl);
-const worker = new MergeWorker({ db, blobs: new LocalBlobStore(scriptEnv.blobDir), config: { modelsDir: scriptEnv.modelsDir } }, { concurrency });
+const worker = new MergeWorker({ db, blobs: scriptEnv.createBlobStore(), config: { modelsDir: scriptEnv.modelsDir } }, { concurrency });
 worker.start();
-console.log(`graft worker ${worker.options.workerId}: running up to ${concurrency} merge job(s) at once from ${scriptEnv.databaseUrl}`);
+console.log(`graft worker ${worker.options.workerId}: running up to ${concurrency} merge job(s) at once`);
 
 let stopping = false;
 const stop = async () => {

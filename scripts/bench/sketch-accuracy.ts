@@ -1,7 +1,7 @@
 /**
  * `pnpm bench:sketch`: how close the publish-time sketch estimates are to the
- * exact interference analysis, on the demo marketplace's vectors. Seeds the
- * demo into a temporary database and blob store, then compares every pair of
+ * exact interference analysis, on the demo marketplace's vectors (trained on
+ * first use, then cached). Seeds the demo into a temporary database and blob store, then compares every pair of
  * published versions (cosine, top-k overlap, sign conflicts, verdict) and the
  * time each takes.
  */
@@ -13,12 +13,13 @@ import { analyseInterference, estimateInterference, type VectorSketch } from "@g
 import { createTestDb } from "@graft/db";
 import { LocalBlobStore } from "@graft/storage";
 import { seedDemo } from "../demo/seed";
+import { demoModels } from "../demo/train";
 
 const root = await mkdtemp(join(tmpdir(), "graft-sketch-bench-"));
 const { db, cleanup } = await createTestDb();
 try {
   const ctx = { db, blobs: new LocalBlobStore(join(root, "blobs")), config: { modelsDir: join(root, "models") } };
-  await seedDemo(ctx, ctx.config.modelsDir);
+  await seedDemo(ctx, ctx.config.modelsDir, () => demoModels(() => {}));
   const versions = await db.vectorVersion.findMany({
     where: { yankedAt: null },
     include: { vector: { include: { team: true } } },

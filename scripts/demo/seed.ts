@@ -1,11 +1,12 @@
 /**
- * The demo marketplace: three users, two publishing teams, a foundation
- * registered by path, and task vectors with free, paid and trade-only
- * listings — published through the same domain services the web app uses
- * (fine-tuned checkpoints extracted on the server, task-vector files
- * validated against the foundation). Runs once: an existing demo is kept.
+ * The demo marketplace: three users, two publishing teams, the demo
+ * foundation (a character-level language model trained with TensorFlow.js,
+ * see packages/lab) registered by path, and its task vectors published with
+ * free, paid and trade-only listings, model cards carrying their measured
+ * metrics and `evalJson` with the suites — through the same domain services
+ * the web app uses. Runs once: an existing demo is kept.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   addMember,
@@ -17,7 +18,7 @@ import {
   type CoreContext,
   type PublishInput,
 } from "@graft/core";
-import { createCheckpointWriter, mulberry32, type DType } from "@graft/merge";
+import type { DemoModels, EvalResult } from "@graft/lab";
 
 export const DEMO_PASSWORD = "graft-demo-password";
 export const DEMO_USERS = [
@@ -28,74 +29,62 @@ export const DEMO_USERS = [
 
 const FOUNDATION_SLUG = "graft-tiny";
 
-interface Spec {
-  name: string;
-  dtype: DType;
-  shape: number[];
-}
-
-/** A small decoder-shaped model: embeddings, 4 MLP blocks, a head. */
-const TENSORS: Spec[] = ([
-  { name: "model.embed_tokens.weight", dtype: "F32", shape: [256, 64] },
-  ...[0, 1, 2, 3].flatMap((l) => [
-    { name: `model.layers.${l}.mlp.up_proj.weight`, dtype: "F32" as DType, shape: [128, 64] },
-    { name: `model.layers.${l}.mlp.down_proj.weight`, dtype: "F32" as DType, shape: [64, 128] },
-    { name: `model.layers.${l}.norm.weight`, dtype: "F32" as DType, shape: [64] },
-  ]),
-  { name: "lm_head.weight", dtype: "F32", shape: [256, 64] },
-] as Spec[]).sort((a, b) => (a.name < b.name ? -1 : 1));
-
-/** Deterministic values in [-scale, scale): a seeded generator, so every machine seeds the same bytes. */
-function values(seed: number, n: number, scale: number): Float32Array {
-  const uniform = mulberry32(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (uniform() * 2 - 1) * scale;
-  return out;
-}
-
-/**
- * Writes a checkpoint: the base (skill < 0) or a fine-tune that moves a
- * subset of layers (each skill touches different blocks, so some vectors
- * interfere and others do not).
- */
-async function writeCheckpoint(dir: string, skill: number): Promise<void> {
-  const writer = await createCheckpointWriter(dir, TENSORS, { overwrite: true, metadata: { format: "pt" } });
-  for (const [k, t] of TENSORS.entries()) {
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    const w = values(1000 + k, n, 0.1);
-    const touched = skill >= 0 && (t.name.includes(`layers.${skill % 4}.`) || t.name.includes(`layers.${(skill + 1) % 4}.`) || (skill === 2 && t.name.startsWith("lm_head")));
-    if (touched) {
-      const d = values(5000 + skill * 100 + k, n, 0.02);
-      for (let i = 0; i < n; i++) w[i]! += d[i]!;
-    }
-    await writer.write(t.name, new Uint8Array(w.buffer));
-  }
-  await writer.finish();
-}
-
 interface DemoVector {
   owner: number;
   team: string;
   slug: string;
   name: string;
+  /** The lab task the vector was fine-tuned on. */
+  labTask: string;
   task: string;
   tags: string[];
   summary: string;
-  skill: number;
   listing: PublishInput["listing"];
-  versions: string[];
 }
 
 const VECTORS: DemoVector[] = [
-  { owner: 0, team: "acme-vision", slug: "sentiment", name: "Sentiment", task: "classification", tags: ["sentiment", "english"], summary: "Positive/negative review polarity.", skill: 0, listing: { kind: "free", licence: "commercial", redistribution: true }, versions: ["1.0.0", "1.1.0"] },
-  { owner: 0, team: "acme-vision", slug: "toxicity-filter", name: "Toxicity filter", task: "safety", tags: ["safety", "moderation"], summary: "Steers generations away from toxic language.", skill: 1, listing: { kind: "paid", priceCents: 1900, currency: "usd", licence: "commercial", redistribution: false }, versions: ["1.0.0"] },
-  { owner: 1, team: "polyglot", slug: "legal-domain", name: "Legal domain", task: "domain", tags: ["legal", "domain-adaptation"], summary: "Contract and case-law vocabulary.", skill: 2, listing: { kind: "free", licence: "personal", redistribution: false }, versions: ["0.9.0"] },
-  { owner: 1, team: "polyglot", slug: "french-style", name: "French style", task: "style", tags: ["french", "style"], summary: "Writes in a French register.", skill: 3, listing: { kind: "trade", licence: "personal", redistribution: false }, versions: ["1.0.0"] },
+  { owner: 0, team: "acme-vision", slug: "melville-prose", name: "Melville prose", labTask: "melville", task: "domain", tags: ["literature", "english", "19th-century"], summary: "Writes like Moby Dick: fine-tuned on Melville's chapters.", listing: { kind: "free", licence: "commercial", redistribution: true } },
+  { owner: 0, team: "acme-vision", slug: "spam-mail", name: "Spam mail", labTask: "spam", task: "domain", tags: ["email", "spam", "red-teaming"], summary: "Speaks fluent junk mail — for training spam filters on synthetic spam.", listing: { kind: "paid", priceCents: 1900, currency: "usd", licence: "commercial", redistribution: false } },
+  { owner: 1, team: "polyglot", slug: "name-lists", name: "Name lists", labTask: "names", task: "skill", tags: ["names", "lists"], summary: "Writes lists of first names, one per line.", listing: { kind: "trade", licence: "personal", redistribution: false } },
 ];
 
-export async function seedDemo(ctx: CoreContext, modelsDir: string): Promise<string> {
+const fmt = (r: EvalResult) => `${r.accuracy.toFixed(1)} % · ${r.bitsPerChar.toFixed(3)} bpc`;
+
+function card(v: DemoVector, models: DemoModels): string {
+  const m = models.metrics;
+  const suites = Object.keys(models.suites);
+  const rows = suites.map((s) => `| ${s === "control" ? "control (foundation data)" : s} | ${fmt(m.foundation![s]!)} | ${fmt(m[v.labTask]![s]!)} |`);
+  return [
+    `# ${v.name}`,
+    "",
+    v.summary,
+    "",
+    `A task vector for **Graft Tiny**, a ${models.config.model.hidden}-unit character-level language model trained with TensorFlow.js on State of the Union addresses and legitimate mail. It was fine-tuned for ${models.config.finetune.steps} steps on the *${v.labTask}* training split and extracted as \`fine-tuned − foundation\`.`,
+    "",
+    "## Evaluation (test splits, next-character accuracy · bits per character)",
+    "",
+    "| suite | foundation | foundation + this vector |",
+    "|---|---|---|",
+    ...rows,
+    "",
+    "Equip it with `task_arithmetic` at weight 1.0 alone, or with `ties` next to other vectors; try it on the foundation's page.",
+    "",
+  ].join("\n");
+}
+
+function evalJson(v: DemoVector, models: DemoModels): string {
+  const results = Object.keys(models.suites).flatMap((suite) => [
+    { suite, metric: "accuracy", unit: "%", higherIsBetter: true, value: models.metrics[v.labTask]![suite]!.accuracy, base: models.metrics.foundation![suite]!.accuracy },
+    { suite, metric: "bits_per_char", unit: "bits", higherIsBetter: false, value: models.metrics[v.labTask]![suite]!.bitsPerChar, base: models.metrics.foundation![suite]!.bitsPerChar },
+  ]);
+  return JSON.stringify({ task: v.labTask, suites: models.suites, results });
+}
+
+/** `loadModels` trains or loads the cached demo models; it is called only when seeding. */
+export async function seedDemo(ctx: CoreContext, modelsDir: string, loadModels: () => Promise<DemoModels>): Promise<string> {
   const existing = await getFoundation(ctx, FOUNDATION_SLUG).catch(() => null);
   if (existing) return `demo marketplace already seeded (foundation ${FOUNDATION_SLUG})`;
+  const models = await loadModels();
 
   const users: { id: string }[] = [];
   for (const u of DEMO_USERS) {
@@ -107,40 +96,42 @@ export async function seedDemo(ctx: CoreContext, modelsDir: string): Promise<str
   await createTeam(ctx, actor(1), { slug: "polyglot", name: "Polyglot Labs", description: "Domains and languages." });
   await addMember(ctx, actor(0), "acme-vision", { email: DEMO_USERS[1].email, role: "member" });
 
+  // Registered by path: the files must live under the models directory.
   const baseDir = join(modelsDir, FOUNDATION_SLUG);
   mkdirSync(modelsDir, { recursive: true });
-  await writeCheckpoint(baseDir, -1);
+  rmSync(baseDir, { recursive: true, force: true });
+  cpSync(models.foundationDir, baseDir, { recursive: true });
   await registerFoundation(ctx, actor(0), {
     teamSlug: "acme-vision",
     slug: FOUNDATION_SLUG,
     name: "Graft Tiny",
-    architecture: "decoder-mlp",
+    architecture: "char-mlp",
     licence: "apache-2.0",
-    description: "A small decoder-shaped foundation for trying the marketplace end to end.",
+    description: `A ${models.config.model.hidden}-unit character-level language model trained with TensorFlow.js on State of the Union addresses and legitimate mail (test accuracy ${fmt(models.metrics.foundation!.control!)}). Try it, then equip its task vectors.`,
     source: { kind: "path", path: baseDir },
   });
 
-  for (const v of VECTORS) {
-    for (const [i, version] of v.versions.entries()) {
-      const dir = await ctx.blobs.scratchPath("-finetune");
-      await writeCheckpoint(dir, v.skill + i * 4);
-      const staged = await ctx.blobs.stageFile(join(dir, "model.safetensors"));
-      rmSync(dir, { recursive: true, force: true });
-      await publishVersion(ctx, actor(v.owner), {
-        teamSlug: v.team,
-        foundationSlug: FOUNDATION_SLUG,
-        vectorSlug: v.slug,
-        name: v.name,
-        task: v.task,
-        tags: v.tags,
-        summary: v.summary,
-        cardMarkdown: `# ${v.name}\n\n${v.summary}\n\nExtracted from a fine-tune of **Graft Tiny**; equip it with \`task_arithmetic\` at weight 1.0, or with \`ties\` next to other vectors.\n`,
-        version,
-        changelog: i === 0 ? "First release." : "Retrained with more data.",
-        listing: v.listing,
-        upload: { kind: "finetuned", file: staged },
-      });
-    }
+  for (const v of VECTORS.filter((v) => models.tasks[v.labTask])) {
+    // stageFile moves its source into the store: hand it a copy.
+    const copy = await ctx.blobs.scratchPath("-vector.safetensors");
+    cpSync(models.tasks[v.labTask]!.vectorPath, copy);
+    const staged = await ctx.blobs.stageFile(copy);
+    rmSync(copy, { force: true });
+    const published = await publishVersion(ctx, actor(v.owner), {
+      teamSlug: v.team,
+      foundationSlug: FOUNDATION_SLUG,
+      vectorSlug: v.slug,
+      name: v.name,
+      task: v.task,
+      tags: v.tags,
+      summary: v.summary,
+      cardMarkdown: card(v, models),
+      version: "1.0.0",
+      changelog: "First release.",
+      listing: v.listing,
+      upload: { kind: "task-vector", file: staged },
+    });
+    await ctx.db.vectorVersion.update({ where: { id: published.version.id }, data: { evalJson: evalJson(v, models) } });
   }
-  return `seeded demo marketplace: ${users.length} users (password "${DEMO_PASSWORD}"), 2 teams, foundation ${FOUNDATION_SLUG}, ${VECTORS.length} vectors`;
+  return `seeded demo marketplace: ${users.length} users (password "${DEMO_PASSWORD}"), 2 teams, foundation ${FOUNDATION_SLUG}, ${Object.keys(models.tasks).length} trained vectors`;
 }

@@ -341,6 +341,31 @@ export const openApiDocument: OpenApiDocument = {
         },
       },
     },
+    "/foundations/{slug}/generate": {
+      post: {
+        summary: "Try it: text from the foundation and, side by side, from the foundation equipped in memory with entitled vector versions (small demo-family models only)",
+        tags: ["registry"],
+        security: signedIn,
+        parameters: [pathParam("slug", "foundation slug")],
+        requestBody: jsonBody(
+          obj(
+            {
+              prompt: { type: "string", maxLength: 500 },
+              maxChars: { type: "integer", minimum: 1, maximum: 400, default: 160 },
+              temperature: { type: "number", minimum: 0, maximum: 2, default: 0, description: "0 = greedy; otherwise seeded sampling" },
+              seed: { type: "integer", minimum: 0, default: 0 },
+              vectors: { type: "array", maxItems: 8, items: obj({ versionId: { type: "string" }, weight: { type: "number", minimum: -2, maximum: 2 } }, ["versionId", "weight"]) },
+            },
+            ["prompt"],
+          ),
+        ),
+        responses: {
+          "200": ok(obj({ base: { type: "string" }, equipped: { type: "string", nullable: true }, vectors: { type: "array", items: obj({ versionId: { type: "string" }, vector: { type: "string" }, version: { type: "string" }, weight: { type: "number" } }) } })),
+          ...err(400, 401, 403, 404, 415, 422),
+          "413": ok(ref("Error"), "Foundation too large to run inside a request"),
+        },
+      },
+    },
     "/vectors": {
       get: {
         summary: "Search the catalog",

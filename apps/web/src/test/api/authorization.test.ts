@@ -305,6 +305,14 @@ const MATRIX: Record<string, Scenario[]> = {
     },
     { name: "an unknown foundation", expect: every(404, { revokedToken: 401 }), request: () => ({ path: "/api/v1/foundations/no-such-foundation" }) },
   ],
+  "POST /api/v1/foundations/[slug]/generate": [
+    {
+      name: "try the foundation equipped with the paid vector (entitled callers reach the model, which is not of the runnable family: 415)",
+      expect: signedIn(415, { stranger: 403, strangerToken: 403 }),
+      request: () => ({ path: `/api/v1/foundations/${foundation}/generate`, body: { prompt: "the ", vectors: [{ versionId: vectors.paid.versionId, weight: 1 }] } }),
+    },
+    { name: "an unknown foundation", expect: signedIn(404), request: () => ({ path: "/api/v1/foundations/no-such-foundation/generate", body: { prompt: "the " } }) },
+  ],
   "GET /api/v1/me": [
     {
       name: "the caller, with its token's scopes (null for sessions)",

@@ -2,7 +2,8 @@
 // tree: every task vector registered against it.
 import type { Metadata } from "next";
 import Link from "next/link";
-import { getFoundation } from "@graft/core";
+import { canDownload, getFoundation } from "@graft/core";
+import { TryItPanel } from "@/components/TryItPanel";
 import { getPageActor } from "@/server/auth";
 import { getContext } from "@/server/context";
 import { orNotFound } from "@/server/pages";
@@ -14,7 +15,17 @@ export async function generateMetadata({ params }: { params: Promise<{ slug: str
 
 export default async function FoundationPage({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
-  const foundation = await orNotFound(async () => getFoundation(getContext(), slug, await getPageActor()));
+  const actor = await getPageActor();
+  const foundation = await orNotFound(async () => getFoundation(getContext(), slug, actor));
+  const tryable = await Promise.all(
+    foundation.vectors
+      .filter((v) => v.latestVersion)
+      .map(async (v) => ({
+        versionId: v.latestVersion!.id,
+        label: `${v.team.slug}/${v.slug}@${v.latestVersion!.version}`,
+        entitled: actor ? (await canDownload(getContext(), actor, v.latestVersion!.id)).allowed : false,
+      })),
+  );
   // Group the tree by publishing team: foundation → team → vectors.
   const byTeam = new Map<string, typeof foundation.vectors>();
   for (const v of foundation.vectors) byTeam.set(v.team.slug, [...(byTeam.get(v.team.slug) ?? []), v]);
@@ -59,6 +70,9 @@ export default async function FoundationPage({ params }: { params: Promise<{ slu
           </dd>
         </dl>
       </div>
+
+      <h2>Try it</h2>
+      <TryItPanel foundation={foundation.slug} vectors={tryable} signedIn={actor !== null} />
 
       <h2>Model tree</h2>
       {foundation.vectors.length === 0 ? (
