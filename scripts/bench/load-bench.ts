@@ -10,7 +10,7 @@
  *   pnpm bench:load [--configs embedded,postgres] [--seconds 20] [--users 16]
  */
 import { execFileSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
@@ -52,6 +52,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function seed(baseUrl: string, fixturesDir: string): Promise<Workload> {
+  await mkdir(fixturesDir, { recursive: true });
   const fx = await writeFixtures(fixturesDir);
   const owner = new ApiClient(baseUrl);
   await owner.signUp(`${unique("bench")}@example.com`);
@@ -116,7 +117,8 @@ for (const config of opts.configs.split(",").map((s) => s.trim())) {
   const saved = process.env.GRAFT_TEST_POSTGRES_URL;
   try {
     if (config === "postgres") {
-      pgDir = join(dir, "pg");
+      // Its own top-level temp folder: the cluster runs as the postgres user, which cannot enter ours.
+      pgDir = await mkdtemp(join(tmpdir(), "graft-load-pg-"));
       process.env.GRAFT_TEST_POSTGRES_URL = execFileSync("bash", [join(ROOT, "scripts/db/postgres-up.sh"), pgDir], { encoding: "utf8" }).trim();
     } else if (config !== "embedded") {
       throw new Error(`unknown configuration "${config}" (embedded, postgres)`);
