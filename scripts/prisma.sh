@@ -20,7 +20,12 @@ export PRISMA_SCHEMA_ENGINE_BINARY="$stub/schema-engine"
 export PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING=1
 export PRISMA_HIDE_UPDATE_MESSAGE=1
 export CHECKPOINT_DISABLE=1
-export DATABASE_URL="${DATABASE_URL:-file:$root/data/graft.db}"
+if [ -z "${DATABASE_URL:-}" ]; then
+  # prisma.config.ts opens this database through the libSQL adapter even for
+  # commands that never touch it (migrate diff); its folder must exist.
+  mkdir -p "$root/data"
+  export DATABASE_URL="file:$root/data/graft.db"
+fi
 prisma="$root/node_modules/.bin/prisma"
 if [ "${1:-}" = "generate" ] && [ $# -eq 1 ]; then
   bash "$root/scripts/db/postgres-schema.sh"
