@@ -9,7 +9,7 @@ export * from "./fingerprint";
 export * from "./recipe";
 export * from "./methods";
 export * from "./taskvector";
-export { runMerge, loadRecipeFile, planMerge, executePlan, openInput, decodeRange, type MergeOptions, type MergePlan, type PlanOptions, type ExecuteOptions, type MergeProgress, type MergeResult, type InputRecord, type InputModel, type RawChunk } from "./engine";
+export { runMerge, loadRecipeFile, planMerge, executePlan, openInput, decodeRange, type MergeOptions, type MergePlan, type PlanOptions, type ExecuteOptions, type MergeProgress, type MergeResult, type InputRecord, type InputModel, type RawChunk, executeShard, assembleShards, planOutputShards, type ShardPart, type ShardOptions, type AssembleOptions, type TensorHashes } from "./engine";
 export * from "./lora";
 export * from "./analysis";
 export * from "./sketch";

@@ -59,38 +59,11 @@ export interface InputRecord {
   fingerprint: string | null;
 }
 
-const DEFAULT_CHUNK = 1 << 20;
+export const DEFAULT_CHUNK = 1 << 20;
 const DEFAULT_RETAIN = 256 << 20;
 
 export async function executePlan(plan: MergePlan, options: ExecuteOptions): Promise<MergeResult> {
-  const chunkElements = options.chunkElements ?? DEFAULT_CHUNK;
-  const retainBytes = options.retainBytes ?? DEFAULT_RETAIN;
-  const inputs = [plan.base, ...plan.models].filter((m): m is InputModel => m !== null);
-  const fingerprints = new Map<InputModel, Record<string, { dtype: string; shape: number[]; sha256: string }>>();
-  for (const input of inputs) if (input.kind === "checkpoint") fingerprints.set(input, {});
-
-  const recordsWith = (fingerprintOf: (input: InputModel) => string | null): InputRecord[] =>
-    inputs.map((input) => ({
-      role: input === plan.base ? "base" : "model",
-      ref: input.ref,
-      kind: input.kind,
-      fingerprint: fingerprintOf(input),
-    }));
-  const finalMetadata = (records: InputRecord[]): Record<string, string> => ({
-    format: "pt",
-    "graft.kind": "merged-model",
-    "graft.recipe": recipeToYaml(plan.recipe),
-    "graft.inputs": JSON.stringify(records),
-    ...options.metadata,
-  });
-  // Input fingerprints are only known once every byte has streamed by; the
-  // header reserves room for the final metadata (every checkpoint fingerprint
-  // is "sha256:" + 64 hex digits, so its size is known now) and is patched in
-  // finish(). The recipe and the refs can be long: they are measured, not guessed.
-  const placeholder = `sha256:${"0".repeat(64)}`;
-  const reserveMetadataBytes =
-    512 + Buffer.byteLength(JSON.stringify(finalMetadata(recordsWith((input) => (input.kind === "checkpoint" ? placeholder : (input.fingerprint ?? null))))));
-
+  const meta = outputMetadata(plan, options.metadata);
   const writer = await createCheckpointWriter(
     options.outDir,
     plan.tensors.map((t) => ({ name: t.name, dtype: t.outDtype, shape: t.shape })),
@@ -98,10 +71,86 @@ export async function executePlan(plan: MergePlan, options: ExecuteOptions): Pro
       maxShardBytes: options.maxShardBytes,
       overwrite: options.overwrite,
       copyFiles: options.copyFiles,
-      reserveMetadataBytes,
+      reserveMetadataBytes: meta.reserveMetadataBytes,
       metadata: { format: "pt" },
     },
   );
+  try {
+    const hashes = await streamTensors(plan, plan.tensors, writer, options);
+    const records = inputRecords(plan, hashes);
+    const baseFingerprint = checkBaseFingerprint(plan, records);
+    await writer.finish(meta.final(records));
+    return { outDir: options.outDir, tensors: plan.tensors.length, bytesWritten: plan.totalOutBytes, baseFingerprint, inputs: records };
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+}
+
+/** Every input of a plan, base first (the order of InputRecord lists and TensorHashes). */
+export function planInputs(plan: MergePlan): InputModel[] {
+  return [plan.base, ...plan.models].filter((m): m is InputModel => m !== null);
+}
+
+/** sha256 of every tensor of each checkpoint input that streamed by (null for task vectors), in planInputs order. */
+export type TensorHashes = (Record<string, { dtype: string; shape: number[]; sha256: string }> | null)[];
+
+/** The input records of a finished merge: checkpoint fingerprints come from the tensor hashes. */
+export function inputRecords(plan: MergePlan, hashes: TensorHashes): InputRecord[] {
+  return planInputs(plan).map((input, i) => ({
+    role: input === plan.base ? "base" : "model",
+    ref: input.ref,
+    kind: input.kind,
+    fingerprint: input.kind === "checkpoint" ? fingerprintFromManifest(hashes[i]!) : (input.fingerprint ?? null),
+  }));
+}
+
+/** The base's fingerprint, refused unless it is the one the task vectors were made against. */
+export function checkBaseFingerprint(plan: MergePlan, records: InputRecord[]): string | null {
+  const baseFingerprint = plan.base ? records[0]!.fingerprint : null;
+  if (plan.foundationFingerprint && baseFingerprint !== plan.foundationFingerprint) {
+    throw new GraftError("FINGERPRINT_MISMATCH", `base ${plan.base!.ref} is ${baseFingerprint}, but the task vectors were made against ${plan.foundationFingerprint}`);
+  }
+  return baseFingerprint;
+}
+
+/** The output's final `__metadata__`, and the header room it needs before the fingerprints are known. */
+export function outputMetadata(plan: MergePlan, extra?: Record<string, string>) {
+  const final = (records: InputRecord[]): Record<string, string> => ({
+    format: "pt",
+    "graft.kind": "merged-model",
+    "graft.recipe": recipeToYaml(plan.recipe),
+    "graft.inputs": JSON.stringify(records),
+    ...extra,
+  });
+  // Input fingerprints are only known once every byte has streamed by; the
+  // header reserves room for the final metadata (every checkpoint fingerprint
+  // is "sha256:" + 64 hex digits, so its size is known now) and is patched in
+  // at the end. The recipe and the refs can be long: they are measured, not guessed.
+  const placeholder = `sha256:${"0".repeat(64)}`;
+  const provisional = planInputs(plan).map((input) => ({
+    role: input === plan.base ? "base" : "model",
+    ref: input.ref,
+    kind: input.kind,
+    fingerprint: input.kind === "checkpoint" ? placeholder : (input.fingerprint ?? null),
+  })) as InputRecord[];
+  return { final, reserveMetadataBytes: 512 + Buffer.byteLength(JSON.stringify(final(provisional))) };
+}
+
+export type StreamOptions = Pick<ExecuteOptions, "chunkElements" | "retainBytes" | "onProgress" | "signal">;
+
+/**
+ * Streams `tensors` (a run of plan.tensors, in order) into `writer`, hashing
+ * every checkpoint input's bytes on the way; progress counts against the
+ * given tensors only.
+ */
+export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTensor[], writer: ChunkWriter, options: StreamOptions): Promise<TensorHashes> {
+  const chunkElements = options.chunkElements ?? DEFAULT_CHUNK;
+  const retainBytes = options.retainBytes ?? DEFAULT_RETAIN;
+  const inputs = planInputs(plan);
+  const fingerprints = new Map<InputModel, Record<string, { dtype: string; shape: number[]; sha256: string }>>();
+  for (const input of inputs) if (input.kind === "checkpoint") fingerprints.set(input, {});
+  const bytesTotal = tensors.reduce((a, t) => a + t.outBytes, 0);
 
   const arena = SimdArena.create(arenaBytes(plan.models.length, chunkElements));
   const buffers = new ChunkBuffers(plan.models.length, arena, chunkElements);
@@ -109,8 +158,8 @@ export async function executePlan(plan: MergePlan, options: ExecuteOptions): Pro
   let checks: Promise<unknown> = Promise.resolve();
   let bytesDone = 0;
   try {
-    for (let i = 0; i < plan.tensors.length; i++) {
-      const t = plan.tensors[i]!;
+    for (let i = 0; i < tensors.length; i++) {
+      const t = tensors[i]!;
       if (options.signal?.aborted) throw new GraftError("CANCELLED", "merge cancelled");
       const hashes = new Map<InputModel, ByteHash>();
       inputs.forEach((input, index) => {
@@ -140,22 +189,12 @@ export async function executePlan(plan: MergePlan, options: ExecuteOptions): Pro
       // process before the writer is aborted.
       checks.catch(() => {});
       bytesDone += t.outBytes;
-      options.onProgress?.({ tensorsDone: i + 1, tensorsTotal: plan.tensors.length, bytesDone, bytesTotal: plan.totalOutBytes, tensor: t.name });
+      options.onProgress?.({ tensorsDone: i + 1, tensorsTotal: tensors.length, bytesDone, bytesTotal, tensor: t.name });
     }
-
     await checks;
-    const records = recordsWith((input) =>
-      input.kind === "checkpoint" ? fingerprintFromManifest(fingerprints.get(input)!) : (input.fingerprint ?? null),
-    );
-    const baseFingerprint = plan.base ? records[0]!.fingerprint : null;
-    if (plan.foundationFingerprint && baseFingerprint !== plan.foundationFingerprint) {
-      throw new GraftError("FINGERPRINT_MISMATCH", `base ${plan.base!.ref} is ${baseFingerprint}, but the task vectors were made against ${plan.foundationFingerprint}`);
-    }
-    await writer.finish(finalMetadata(records));
-    return { outDir: options.outDir, tensors: plan.tensors.length, bytesWritten: bytesDone, baseFingerprint, inputs: records };
+    return inputs.map((input) => fingerprints.get(input) ?? null);
   } catch (e) {
     await checks.catch(() => {});
-    await writer.abort();
     throw e;
   } finally {
     await hasher.close();
@@ -187,7 +226,7 @@ function verifyBaseTensor(plan: MergePlan, name: string, sha256: string): void {
   }
 }
 
-interface ChunkWriter {
+export interface ChunkWriter {
   writeChunk(name: string, bytes: Uint8Array): Promise<void>;
 }
 

@@ -9,6 +9,8 @@ import { planMerge, type MergePlan, type PlanOptions } from "./plan";
 
 export { planMerge, type MergePlan, type PlannedTensor, type PlanOptions } from "./plan";
 export { executePlan, type ExecuteOptions, type MergeProgress, type MergeResult, type InputRecord } from "./execute";
+export { executeShard, assembleShards, planOutputShards, type ShardPart, type ShardOptions, type AssembleOptions } from "./shards";
+export { type TensorHashes } from "./execute";
 export { openInput, decodeRange, type InputModel, type RawChunk } from "./inputs";
 
 export interface MergeOptions extends Omit<ExecuteOptions, "copyFiles">, PlanOptions {

@@ -29,10 +29,11 @@ export {
 } from "./checkpoint";
 export { hasPickleExtension, looksLikePickle, PICKLE_EXTENSIONS } from "./pickle";
 export { planFile, type TensorSpec, type FileLayout, type PlannedTensor } from "./layout";
-export { createSafetensorsWriter, type SafetensorsWriter, type TensorSink } from "./writer";
+export { createSafetensorsWriter, rewriteMetadata, syncDirectory, type SafetensorsWriter, type TensorSink } from "./writer";
 export {
   createCheckpointWriter,
   planShards,
+  shardIndexJson,
   DEFAULT_MAX_SHARD_BYTES,
   type CheckpointWriter,
   type CheckpointWriterOptions,

@@ -67,6 +67,15 @@ export function planShards(tensors: readonly TensorSpec[], maxShardBytes: number
   return groups.map((g, i) => ({ fileName: shardFileName(i, groups.length), ...g }));
 }
 
+/** The shard index, HF layout: {"metadata": {"total_size": n}, "weight_map": {...}}, keys sorted, 2-space indent. */
+export function shardIndexJson(shards: readonly ShardPlan[]): string {
+  const totalSize = shards.reduce((sum, s) => sum + s.byteLength, 0);
+  const entries = shards.flatMap((s) => s.tensors.map((t) => [t.name, s.fileName] as const));
+  entries.sort((a, b) => compareNames(a[0], b[0]));
+  const weightMap = entries.map(([name, file]) => `    ${JSON.stringify(name)}: ${JSON.stringify(file)}`);
+  return `{\n  "metadata": {\n    "total_size": ${totalSize}\n  },\n  "weight_map": {\n${weightMap.join(",\n")}\n  }\n}\n`;
+}
+
 /** Throws unless outDir is absent, empty, or (with overwrite) a directory. Returns whether it exists with content. */
 async function checkOutDir(outDir: string, overwrite: boolean): Promise<boolean> {
   let entries: string[];
@@ -213,7 +222,7 @@ class DirectoryWriter implements CheckpointWriter {
           await rewriteMetadata(join(this.tmpDir, earlier.fileName), earlier.tensors, metadata);
         }
       }
-      if (this.shards.length > 1) await writeFile(join(this.tmpDir, INDEX_FILE_NAME), this.indexJson());
+      if (this.shards.length > 1) await writeFile(join(this.tmpDir, INDEX_FILE_NAME), shardIndexJson(this.shards));
       for (const file of this.copyFiles) await copyFile(file, join(this.tmpDir, basename(file)));
       await syncDirectory(this.tmpDir);
       await this.moveIntoPlace();
@@ -226,15 +235,6 @@ class DirectoryWriter implements CheckpointWriter {
     this.state = "aborted";
     await this.current?.abort();
     await rm(this.tmpDir, { recursive: true, force: true });
-  }
-
-  /** HF layout: {"metadata": {"total_size": n}, "weight_map": {...}}, keys sorted, 2-space indent. */
-  private indexJson(): string {
-    const totalSize = this.shards.reduce((sum, s) => sum + s.byteLength, 0);
-    const entries = this.shards.flatMap((s) => s.tensors.map((t) => [t.name, s.fileName] as const));
-    entries.sort((a, b) => compareNames(a[0], b[0]));
-    const weightMap = entries.map(([name, file]) => `    ${JSON.stringify(name)}: ${JSON.stringify(file)}`);
-    return `{\n  "metadata": {\n    "total_size": ${totalSize}\n  },\n  "weight_map": {\n${weightMap.join(",\n")}\n  }\n}\n`;
   }
 
   private async moveIntoPlace(): Promise<void> {
