@@ -31,5 +31,5 @@ trap 'bash scripts/db/postgres-down.sh "$pgdir"' EXIT
 echo "» starting PostgreSQL"
 GRAFT_TEST_POSTGRES_URL="$(bash scripts/db/postgres-up.sh "$pgdir")"
 export GRAFT_TEST_POSTGRES_URL
-echo "» vitest (PostgreSQL): database, domain and HTTP API suites"
-pnpm exec vitest run packages/db packages/core apps/web/src/test/api
+echo "» vitest (PostgreSQL): database, domain, HTTP API and pg-boss worker suites"
+pnpm exec vitest run packages/db packages/core apps/web/src/test/api scripts/worker-pgboss.test.ts

@@ -3,8 +3,10 @@
  * code as the web app's embedded worker (claim with a lease, run, repeat).
  * Start the web app with GRAFT_EMBEDDED_WORKER=0 to leave every job to these.
  * GRAFT_WORKER_CONCURRENCY sets how many jobs run at once (default 1).
+ * With GRAFT_QUEUE=pgboss it runs pg-boss tasks instead (per-shard parts and
+ * assembly of jobs split over any number of such workers).
  */
-import { MergeWorker } from "@graft/core";
+import { MergeWorker, PgBossQueue, type JobQueue } from "@graft/core";
 import { createDb } from "@graft/db";
 import { scriptEnv } from "./env";
 
@@ -14,9 +16,30 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   process.exit(2);
 }
 const db = createDb(scriptEnv.databaseUrl);
-const worker = new MergeWorker({ db, blobs: scriptEnv.createBlobStore(), config: { modelsDir: scriptEnv.modelsDir } }, { concurrency });
-worker.start();
-console.log(`graft worker ${worker.options.workerId}: running up to ${concurrency} merge job(s) at once`);
+const ctx = { db, blobs: scriptEnv.createBlobStore(), config: { modelsDir: scriptEnv.modelsDir } };
+const { queue: q } = scriptEnv;
+let worker: JobQueue;
+let workerId: string;
+if (q.kind === "pgboss") {
+  const boss = new PgBossQueue(ctx, {
+    connectionString: scriptEnv.databaseUrl,
+    work: true,
+    concurrency,
+    expireInSeconds: q.expireInSeconds,
+    maxShardBytes: q.maxShardBytes,
+    // Expired tasks are found within a tenth of the expiry (at least every second).
+    superviseEverySeconds: Math.max(1, Math.min(60, Math.floor(q.expireInSeconds / 10))),
+  });
+  await boss.ready();
+  worker = boss;
+  workerId = boss.workerId;
+} else {
+  const lease = new MergeWorker(ctx, { concurrency, maxShardBytes: q.maxShardBytes });
+  lease.start();
+  worker = lease;
+  workerId = lease.options.workerId;
+}
+console.log(`graft worker ${workerId}: running up to ${concurrency} merge ${q.kind === "pgboss" ? "task(s) from pg-boss" : "job(s)"} at once`);
 
 let stopping = false;
 const stop = async () => {

@@ -63,6 +63,7 @@ const nextConfig: NextConfig = {
     "@prisma/client",
     "@prisma/adapter-libsql",
     "@prisma/adapter-pg",
+    "pg-boss",
     "pg",
     "@libsql/client",
     "libsql",

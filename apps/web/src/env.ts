@@ -49,6 +49,9 @@ const schema = z.object({
   GRAFT_RATE_LIMITS: optionalString,
   GRAFT_TRUSTED_PROXIES: z.coerce.number({ error: "must be a number" }).int().min(0).max(10).default(0),
   GRAFT_BLOB_STORE: z.enum(["local", "s3"], { error: "must be local or s3" }).default("local"),
+  GRAFT_QUEUE: z.enum(["db", "pgboss"], { error: "must be db or pgboss" }).default("db"),
+  GRAFT_QUEUE_EXPIRE_SECONDS: z.coerce.number({ error: "must be a number" }).int().min(1).default(3600),
+  GRAFT_MERGE_SHARD_BYTES: z.coerce.number({ error: "must be a number" }).int().min(1).default(2_000_000_000),
   GRAFT_S3_BUCKET: optionalString,
   GRAFT_S3_PREFIX: optionalString,
   GRAFT_S3_ENDPOINT: optionalString.refine((v) => v === undefined || URL.canParse(v), "must be an absolute URL"),
@@ -122,6 +125,8 @@ export interface Env {
   /** "production" unless GRAFT_DEPLOYMENT=local (or NODE_ENV is not production): test payments only off production. */
   deployment: "production" | "local";
   payments: PaymentsEnv;
+  /** Merge jobs: database leases (embedded or `pnpm worker`), or pg-boss on PostgreSQL with per-shard tasks. */
+  queue: { kind: "db" | "pgboss"; expireInSeconds: number; maxShardBytes: number };
 }
 
 export class EnvError extends Error {
@@ -152,6 +157,9 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
   const rateLimits = parseRateLimits(result.success ? result.data.GRAFT_RATE_LIMITS : undefined, problems);
   if (source.STRIPE_SECRET_KEY?.trim() && !source.STRIPE_WEBHOOK_SECRET?.trim()) {
     problems.push("STRIPE_WEBHOOK_SECRET: required with STRIPE_SECRET_KEY (the webhook endpoint's signing secret, whsec_…)");
+  }
+  if (result.success && result.data.GRAFT_QUEUE === "pgboss" && !/^postgres(ql)?:/.test(result.data.DATABASE_URL ?? "")) {
+    problems.push("GRAFT_QUEUE: pgboss needs a PostgreSQL DATABASE_URL (postgresql://…)");
   }
   if (!result.success || problems.length) throw new EnvError(problems);
   const v = result.data;
@@ -184,6 +192,7 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
       autoMigrate: v.GRAFT_AUTO_MIGRATE !== "0" && v.GRAFT_AUTO_MIGRATE !== "false",
       rateLimits,
       trustedProxies: v.GRAFT_TRUSTED_PROXIES,
+      queue: { kind: v.GRAFT_QUEUE, expireInSeconds: v.GRAFT_QUEUE_EXPIRE_SECONDS, maxShardBytes: v.GRAFT_MERGE_SHARD_BYTES },
       blobStore:
         v.GRAFT_BLOB_STORE === "s3"
           ? {

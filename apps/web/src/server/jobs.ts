@@ -5,7 +5,10 @@
 // worker has a context of its own: it is created by the start-up hook, which
 // Next.js compiles apart from the routes, and objects of one compilation must
 // not meet the other's error classes (instanceof checks).
-import { MergeWorker, type JobQueue } from "@graft/core";
+// With GRAFT_QUEUE=pgboss the app only sends jobs to pg-boss; `pnpm worker`
+// processes run them.
+import { MergeWorker, PgBossQueue, type JobQueue } from "@graft/core";
+import { getEnv } from "../env";
 import { createCoreContext } from "./create-context";
 
 const globalForJobs = globalThis as typeof globalThis & { __graftJobQueue?: JobQueue };
@@ -18,12 +21,17 @@ function concurrency(): number {
 }
 
 export function embeddedWorkerEnabled(): boolean {
+  if (getEnv().queue.kind === "pgboss") return false;
   const v = process.env.GRAFT_EMBEDDED_WORKER;
   return v !== "0" && v !== "false";
 }
 
 export function getJobQueue(): JobQueue {
-  globalForJobs.__graftJobQueue ??= new MergeWorker(createCoreContext(), { concurrency: concurrency() });
+  const { queue, databaseUrl } = getEnv();
+  globalForJobs.__graftJobQueue ??=
+    queue.kind === "pgboss"
+      ? new PgBossQueue(createCoreContext(), { connectionString: databaseUrl, work: false, expireInSeconds: queue.expireInSeconds })
+      : new MergeWorker(createCoreContext(), { concurrency: concurrency(), maxShardBytes: queue.maxShardBytes });
   return globalForJobs.__graftJobQueue;
 }
 

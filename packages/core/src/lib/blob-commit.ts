@@ -11,13 +11,14 @@ import type { CoreContext, DbClient } from "../context";
 import { transaction } from "./transaction";
 
 export async function isBlobReferenced(db: DbClient, hash: string): Promise<boolean> {
-  const [blobRows, versions, foundations, jobs] = await Promise.all([
+  const [blobRows, versions, foundations, jobs, parts] = await Promise.all([
     db.blob.count({ where: { hash } }),
     db.vectorVersion.count({ where: { blobHash: hash } }),
     db.foundation.count({ where: { blobHash: hash } }),
     db.mergeJob.count({ where: { resultBlobHash: hash } }),
+    db.mergeJobPart.count({ where: { blobHash: hash } }),
   ]);
-  return blobRows + versions + foundations + jobs > 0;
+  return blobRows + versions + foundations + jobs + parts > 0;
 }
 
 export async function commitBlobWithRows<T>(

@@ -17,5 +17,6 @@ export {
 } from "./jobs";
 export { claimNextJob, runClaimedJob, recoverExpiredLeases, MAX_ATTEMPTS, type RunnerOptions } from "./runner";
 export { MergeWorker, newWorkerId, type JobQueue, type WorkerOptions } from "./queue";
+export { PgBossQueue, MERGE_QUEUE, type PgBossQueueOptions } from "./pgboss";
 export { previewInterference } from "./preview";
 export { listLibrary, type LibraryVersion } from "./library";

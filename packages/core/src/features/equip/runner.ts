@@ -9,7 +9,8 @@
  */
 import { createHash } from "node:crypto";
 import { link, mkdir, symlink } from "node:fs/promises";
-import { GraftError, runMerge, type MergeProgress } from "@graft/merge";
+import { GraftError, runMerge, type MergeProgress, type Recipe } from "@graft/merge";
+import type { Prisma } from "@graft/db";
 import type { CoreContext } from "../../context";
 import { DomainError, isDomainError } from "../../errors";
 import { commitBlobWithRows } from "../../lib/blob-commit";
@@ -71,7 +72,7 @@ export async function claimNextJob(ctx: CoreContext, opts: RunnerOptions): Promi
   return null;
 }
 
-function progressOf(p: MergeProgress, startedAt: number): JobProgress {
+export function progressOf(p: MergeProgress, startedAt: number): JobProgress {
   const elapsed = (Date.now() - startedAt) / 1000;
   const rate = elapsed > 0 ? p.bytesDone / elapsed : 0;
   return {
@@ -86,7 +87,7 @@ function progressOf(p: MergeProgress, startedAt: number): JobProgress {
 }
 
 /** The message a failed job shows: domain and library errors as they are, anything else generically (and logged). */
-function failureReason(e: unknown, labels: Map<string, string>): string {
+export function failureReason(e: unknown, labels: Map<string, string>): string {
   const d = fromLibrary(e, labels);
   if (isDomainError(d)) return d.message;
   console.error("[graft] merge job failed:", e);
@@ -104,6 +105,89 @@ async function taskVectorPath(ctx: CoreContext, scratch: Scratch, blobHash: stri
   const path = await scratch.newPath(".safetensors");
   await link(blob, path).catch(() => symlink(blob, path));
   return path;
+}
+
+/** A job's recipe resolved for this worker: entitlements re-checked, inputs as local files, the registry's metadata. */
+export interface PreparedMerge {
+  resolved: Awaited<ReturnType<typeof resolveChoices>>;
+  recipe: Recipe;
+  canonicalYaml: string;
+  recipeSha256: string;
+  metadata: Record<string, string>;
+}
+
+export async function prepareMerge(ctx: CoreContext, job: { userId: string; recipeYaml: string }, scratch: Scratch, labels: Map<string, string>): Promise<PreparedMerge> {
+  const choices = yamlToChoices(job.recipeYaml);
+  const resolved = await resolveChoices(ctx, choices);
+  try {
+    await requireEntitled(ctx, { userId: job.userId }, resolved.inputs);
+  } catch (e) {
+    throw isDomainError(e) ? new DomainError(e.code, `entitlement check before running: ${e.message}`, e.details) : e;
+  }
+
+  const recipe = choicesToRecipe(choices);
+  const basePath = await foundationWeightsPath(ctx, resolved.foundation);
+  labels.set(basePath, `foundation ${resolved.foundation.slug}`);
+  recipe.baseModel = { path: basePath };
+  for (const [i, input] of resolved.inputs.entries()) {
+    const path = await taskVectorPath(ctx, scratch, input.blobHash);
+    labels.set(path, input.ref);
+    recipe.models[i] = { ...recipe.models[i], model: { path } };
+  }
+
+  const canonicalYaml = choicesToYaml(choices);
+  const recipeSha256 = createHash("sha256").update(canonicalYaml).digest("hex");
+  const registryInputs = [
+    { role: "base", ref: resolved.foundation.slug, fingerprint: resolved.foundation.fingerprint },
+    ...resolved.inputs.map((i) => ({ role: "model", ref: i.ref, weight: i.weight, sha256: i.blobHash })),
+  ];
+  // The registry's view of the recipe and inputs (no server paths).
+  const metadata = {
+    "graft.recipe": canonicalYaml,
+    "graft.inputs": JSON.stringify(registryInputs),
+    "graft.recipe.sha256": recipeSha256,
+    "graft.registry.inputs": JSON.stringify(registryInputs),
+  };
+  return { resolved, recipe, canonicalYaml, recipeSha256, metadata };
+}
+
+/**
+ * Publishes a merged model folder as the job's result: model card, tar
+ * archive, blob, and the job marked done (only while `where` still matches it).
+ */
+export async function publishResult(
+  ctx: CoreContext,
+  scratch: Scratch,
+  prepared: PreparedMerge,
+  outDir: string,
+  merged: { tensors: number; bytesWritten: number },
+  where: Prisma.MergeJobWhereInput,
+): Promise<void> {
+  const { resolved, canonicalYaml, recipeSha256 } = prepared;
+  await writeModelCard(outDir, modelCard(resolved, canonicalYaml, recipeSha256));
+  const files = await listResultFiles(outDir);
+  const root = `${resolved.foundation.slug}-merged-${recipeSha256.slice(0, 8)}`;
+  const archive = await scratch.newPath(".tar");
+  await writeTarArchive(outDir, files, root, archive);
+  const staged = await ctx.blobs.stageFile(archive);
+  const result: JobResult = {
+    sha256: staged.sha256,
+    size: staged.size,
+    archiveName: `${root}.tar`,
+    files,
+    tensors: merged.tensors,
+    recipeSha256,
+    evaluation: null,
+  };
+  const final = { tensorsDone: merged.tensors, tensorsTotal: merged.tensors, bytesDone: merged.bytesWritten, bytesTotal: merged.bytesWritten, percent: 100, etaSeconds: 0 };
+  // A busy database here fails the commit (the staged archive is discarded), and the job below.
+  await commitBlobWithRows(ctx, staged, async (tx) => {
+    const done = await tx.mergeJob.updateMany({
+      where,
+      data: { status: "done", resultBlobHash: staged.sha256, resultJson: JSON.stringify(result), progressJson: JSON.stringify(final), finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null },
+    });
+    if (done.count === 0) throw new GraftError("CANCELLED", "the job was taken over by another worker");
+  });
 }
 
 /** Runs a job this worker has claimed, to done, failed or cancelled. */
@@ -136,47 +220,18 @@ export async function runClaimedJob(ctx: CoreContext, jobId: string, opts: Runne
 
   try {
     if (job.cancelRequested) throw new GraftError("CANCELLED", "merge cancelled");
-    const choices = yamlToChoices(job.recipeYaml);
-    const resolved = await resolveChoices(ctx, choices);
-    try {
-      await requireEntitled(ctx, { userId: job.userId }, resolved.inputs);
-    } catch (e) {
-      throw isDomainError(e) ? new DomainError(e.code, `entitlement check before running: ${e.message}`, e.details) : e;
-    }
-
-    const recipe = choicesToRecipe(choices);
-    const basePath = await foundationWeightsPath(ctx, resolved.foundation);
-    labels.set(basePath, `foundation ${resolved.foundation.slug}`);
-    recipe.baseModel = { path: basePath };
-    for (const [i, input] of resolved.inputs.entries()) {
-      const path = await taskVectorPath(ctx, scratch, input.blobHash);
-      labels.set(path, input.ref);
-      recipe.models[i] = { ...recipe.models[i], model: { path } };
-    }
-
-    const canonicalYaml = choicesToYaml(choices);
-    const recipeSha256 = createHash("sha256").update(canonicalYaml).digest("hex");
-    const registryInputs = [
-      { role: "base", ref: resolved.foundation.slug, fingerprint: resolved.foundation.fingerprint },
-      ...resolved.inputs.map((i) => ({ role: "model", ref: i.ref, weight: i.weight, sha256: i.blobHash })),
-    ];
+    const prepared = await prepareMerge(ctx, job, scratch, labels);
     const workDir = await scratch.newPath("-merge");
     await mkdir(workDir);
     const outDir = `${workDir}/model`;
     labels.set(workDir, "the output folder");
 
-    const merged = await runMerge(recipe, {
+    const merged = await runMerge(prepared.recipe, {
       outDir,
-      expectedBaseFingerprint: resolved.foundation.fingerprint,
+      expectedBaseFingerprint: prepared.resolved.foundation.fingerprint,
       maxShardBytes: opts.maxShardBytes,
       signal: controller.signal,
-      metadata: {
-        // The registry's view of the recipe and inputs (no server paths).
-        "graft.recipe": canonicalYaml,
-        "graft.inputs": JSON.stringify(registryInputs),
-        "graft.recipe.sha256": recipeSha256,
-        "graft.registry.inputs": JSON.stringify(registryInputs),
-      },
+      metadata: prepared.metadata,
       onProgress: (p) => {
         const now = Date.now();
         if (now - lastWrite < (opts.progressEveryMs ?? 250) && p.tensorsDone < p.tensorsTotal) return;
@@ -188,31 +243,7 @@ export async function runClaimedJob(ctx: CoreContext, jobId: string, opts: Runne
     await writing;
     await heartbeat();
     if (controller.signal.aborted) throw new GraftError("CANCELLED", "merge cancelled");
-
-    await writeModelCard(outDir, modelCard(resolved, canonicalYaml, recipeSha256));
-    const files = await listResultFiles(outDir);
-    const root = `${resolved.foundation.slug}-merged-${recipeSha256.slice(0, 8)}`;
-    const archive = await scratch.newPath(".tar");
-    await writeTarArchive(outDir, files, root, archive);
-    const staged = await ctx.blobs.stageFile(archive);
-    const result: JobResult = {
-      sha256: staged.sha256,
-      size: staged.size,
-      archiveName: `${root}.tar`,
-      files,
-      tensors: merged.tensors,
-      recipeSha256,
-      evaluation: null,
-    };
-    const final = { tensorsDone: merged.tensors, tensorsTotal: merged.tensors, bytesDone: merged.bytesWritten, bytesTotal: merged.bytesWritten, percent: 100, etaSeconds: 0 };
-    // A busy database here fails the commit (the staged archive is discarded), and the job below.
-    await commitBlobWithRows(ctx, staged, async (tx) => {
-      const done = await tx.mergeJob.updateMany({
-        where: mine,
-        data: { status: "done", resultBlobHash: staged.sha256, resultJson: JSON.stringify(result), progressJson: JSON.stringify(final), finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null },
-      });
-      if (done.count === 0) throw new GraftError("CANCELLED", "the job was taken over by another worker");
-    });
+    await publishResult(ctx, scratch, prepared, outDir, merged, mine);
   } catch (e) {
     await writing.catch(() => {});
     const cancelled = controller.signal.aborted || (e instanceof GraftError && e.code === "CANCELLED");

@@ -22,17 +22,19 @@ export interface CollectReport {
 
 /** Every blob hash a row refers to. */
 export async function referencedBlobHashes(ctx: Pick<CoreContext, "db">): Promise<Set<string>> {
-  const [blobs, versions, foundations, jobs] = await Promise.all([
+  const [blobs, versions, foundations, jobs, parts] = await Promise.all([
     ctx.db.blob.findMany({ select: { hash: true } }),
     ctx.db.vectorVersion.findMany({ select: { blobHash: true } }),
     ctx.db.foundation.findMany({ where: { blobHash: { not: null } }, select: { blobHash: true } }),
     ctx.db.mergeJob.findMany({ where: { resultBlobHash: { not: null } }, select: { resultBlobHash: true } }),
+    ctx.db.mergeJobPart.findMany({ where: { blobHash: { not: null } }, select: { blobHash: true } }),
   ]);
   return new Set([
     ...blobs.map((b) => b.hash),
     ...versions.map((v) => v.blobHash),
     ...foundations.map((f) => f.blobHash!),
     ...jobs.map((j) => j.resultBlobHash!),
+    ...parts.map((p) => p.blobHash!),
   ]);
 }
 
