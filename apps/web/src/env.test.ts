@@ -43,6 +43,15 @@ describe("parseEnv", () => {
     expect(parseEnv({ DATABASE_URL: "postgresql://graft@db:5432/graft" }, ROOT).env.databaseUrl).toBe("postgresql://graft@db:5432/graft");
   });
 
+  it("selects the pg-boss queue only with PostgreSQL, with its expiry and the shard size", () => {
+    expect(parseEnv({}, ROOT).env.queue).toEqual({ kind: "db", expireInSeconds: 3600, maxShardBytes: 2_000_000_000 });
+    const pg = { DATABASE_URL: "postgresql://graft@db:5432/graft", GRAFT_QUEUE: "pgboss", GRAFT_QUEUE_EXPIRE_SECONDS: "30", GRAFT_MERGE_SHARD_BYTES: "1000" };
+    expect(parseEnv(pg, ROOT).env.queue).toEqual({ kind: "pgboss", expireInSeconds: 30, maxShardBytes: 1000 });
+    expect(() => parseEnv({ GRAFT_QUEUE: "pgboss" }, ROOT)).toThrow(/GRAFT_QUEUE: pgboss needs a PostgreSQL DATABASE_URL/);
+    expect(() => parseEnv({ GRAFT_QUEUE: "redis" }, ROOT)).toThrow(/GRAFT_QUEUE: must be db or pgboss/);
+    expect(() => parseEnv({ ...pg, GRAFT_QUEUE_EXPIRE_SECONDS: "0" }, ROOT)).toThrow(/GRAFT_QUEUE_EXPIRE_SECONDS/);
+  });
+
   it("requires NEXTAUTH_SECRET in production", () => {
     expect(() => parseEnv({ NODE_ENV: "production" }, ROOT)).toThrow(/NEXTAUTH_SECRET: required in production/);
     expect(parseEnv({ NODE_ENV: "production", NEXTAUTH_SECRET: "s".repeat(32) }, ROOT).warnings).toEqual([]);
