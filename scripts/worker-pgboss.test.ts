@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { claimNextJob, getMergeJob, PgBossQueue, publishVersion, registerFoundation, runClaimedJob, submitMergeJob, type Actor } from "@graft/core";
+import { cancelMergeJob, claimNextJob, getMergeJob, PgBossQueue, publishVersion, registerFoundation, runClaimedJob, submitMergeJob, type Actor } from "@graft/core";
 import { createTestContext, makeTaskVectorFile, makeTeam, makeUser, stageFile, type TestContext } from "@graft/core/testing";
 import { createSafetensorsWriter } from "@graft/merge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +20,9 @@ const SHARD_BYTES = 8 << 20;
 let t: TestContext;
 const workers: ChildProcess[] = [];
 let sender: PgBossQueue | null = null;
+let owner: Awaited<ReturnType<typeof makeUser>>;
+/** The worker left running after the first test. */
+let survivor: Worker;
 
 beforeAll(async () => {
   if (POSTGRES) t = await createTestContext();
@@ -116,7 +119,7 @@ models:
 
 describe.skipIf(!POSTGRES)("pnpm worker on pg-boss (needs GRAFT_TEST_POSTGRES_URL: npm test's PostgreSQL pass sets it)", () => {
   it("splits a job into shard tasks over two workers, retries a killed worker's part elsewhere and publishes only the assembled result", async () => {
-    const owner = await makeUser(t.ctx, "queue-owner");
+    owner = await makeUser(t.ctx, "queue-owner");
     await makeTeam(t.ctx, owner.actor, "acme");
     await publishBigModels(owner.actor, { foundation: "big-base", vectors: ["one", "two"], tensors: 4, elements: 2 << 20 });
 
@@ -136,10 +139,14 @@ describe.skipIf(!POSTGRES)("pnpm worker on pg-boss (needs GRAFT_TEST_POSTGRES_UR
     const deadline = Date.now() + 240_000;
     let publishedEarly = false;
     let lastStatus = "";
+    let midway = false;
     while (Date.now() < deadline) {
       const row = await t.ctx.db.mergeJob.findUnique({ where: { id: job.id } });
       lastStatus = `${row!.status} ${row!.error ?? ""}`;
       if (row!.status !== "done" && row!.resultBlobHash) publishedEarly = true;
+      // Progress sums the parts: all four tensors, partly done.
+      const progress = JSON.parse(row!.progressJson) as { percent?: number; tensorsTotal?: number };
+      if (progress.tensorsTotal === 4 && progress.percent! > 0 && progress.percent! < 100) midway = true;
       if (!victim) {
         const running = await t.ctx.db.mergeJobPart.findFirst({ where: { jobId: job.id, status: "running", owner: { in: ids } } });
         if (running) {
@@ -154,21 +161,25 @@ describe.skipIf(!POSTGRES)("pnpm worker on pg-boss (needs GRAFT_TEST_POSTGRES_UR
       if (["done", "failed", "cancelled"].includes(row!.status)) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    const survivor = victim?.worker === a ? b : a;
+    survivor = victim?.worker === a ? b : a;
     expect(lastStatus, `workers:\n${a.output()}\n${b.output()}`).toBe("done ");
     expect(victim).not.toBeNull();
     expect(publishedEarly).toBe(false);
+    expect(midway).toBe(true);
 
     // pg-boss ran the dead worker's part again (on the survivor: the only worker left) and assembled once.
-    const tasks = await t.ctx.db.$queryRawUnsafe<{ data: { step: string; shard?: number }; state: string; retry_count: number }[]>(
-      `SELECT data, state, retry_count FROM pgboss.job WHERE name = 'graft-merge' AND data->>'jobId' = $1`,
-      job.id,
-    );
+    const tasksOfJob = () =>
+      t.ctx.db.$queryRawUnsafe<{ data: { step: string; shard?: number }; state: string; retry_count: number }[]>(
+        `SELECT data, state, retry_count FROM pgboss.job WHERE name = 'graft-merge' AND data->>'jobId' = $1`,
+        job.id,
+      );
+    // The job row is done a moment before pg-boss records its task as completed.
+    await expect.poll(async () => (await tasksOfJob()).filter((x) => x.data.step === "assemble").map((x) => x.state), { timeout: 30_000 }).toEqual(["completed"]);
+    const tasks = await tasksOfJob();
     const parts = tasks.filter((x) => x.data.step === "part");
     expect(parts.length).toBeGreaterThan(1);
     expect(parts.every((x) => x.state === "completed")).toBe(true);
     expect(parts.find((x) => x.data.shard === victim!.shard)!.retry_count).toBeGreaterThanOrEqual(1);
-    expect(tasks.filter((x) => x.data.step === "assemble").map((x) => x.state)).toEqual(["completed"]);
     expect(survivor.process.exitCode).toBeNull();
     // The parts are gone once the result is published.
     expect(await t.ctx.db.mergeJobPart.count({ where: { jobId: job.id } })).toBe(0);
@@ -190,4 +201,22 @@ describe.skipIf(!POSTGRES)("pnpm worker on pg-boss (needs GRAFT_TEST_POSTGRES_UR
     const bytes = async (id: string) => readFile(await t.ctx.blobs.localPath((await t.ctx.db.mergeJob.findUnique({ where: { id } }))!.resultBlobHash!));
     expect((await bytes(job.id)).equals(await bytes(single.id))).toBe(true);
   }, 300_000);
+
+  it("cancels a job while its parts run: no result, no parts left", async () => {
+    const job = await submitMergeJob(t.ctx, owner.actor, { yaml: RECIPE.replace("weight: 0.7", "weight: 0.6") });
+    sender!.notify(job.id);
+    await expect.poll(() => t.ctx.db.mergeJobPart.count({ where: { jobId: job.id, status: "running" } }), { timeout: 120_000, interval: 20 }).toBeGreaterThan(0);
+    await cancelMergeJob(t.ctx, owner.actor, job.id);
+    let status = "";
+    try {
+      await expect.poll(async () => (status = (await getMergeJob(t.ctx, owner.actor, job.id)).status), { timeout: 120_000, interval: 100 }).toBe("cancelled");
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; job ${status}; worker output: ${survivor.output()}`);
+    }
+    const row = await t.ctx.db.mergeJob.findUnique({ where: { id: job.id } });
+    expect(row!.resultBlobHash).toBeNull();
+    expect(row!.error).toBe("cancelled while running");
+    expect(await t.ctx.db.mergeJobPart.count({ where: { jobId: job.id } })).toBe(0);
+    expect(survivor.process.exitCode).toBeNull();
+  }, 200_000);
 });

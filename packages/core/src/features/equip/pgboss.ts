@@ -88,6 +88,10 @@ export class PgBossQueue implements JobQueue {
       await this.boss.work<Task>(MERGE_DEAD_QUEUE, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([task]) => {
         await failJob(this.ctx, task!.data.jobId, "a worker running this job stopped responding too many times");
       });
+      // Jobs submitted while sending failed (or before this queue was configured)
+      // are queued here too; the task ids make a repeat a no-op.
+      const queued = await this.ctx.db.mergeJob.findMany({ where: { status: "queued" }, select: { id: true } });
+      for (const { id } of queued) await this.sendNow({ jobId: id, step: "start" });
     })();
     return this.starting;
   }
@@ -98,6 +102,10 @@ export class PgBossQueue implements JobQueue {
 
   async send(task: Task): Promise<void> {
     await this.ready();
+    await this.sendNow(task);
+  }
+
+  private async sendNow(task: Task): Promise<void> {
     await this.boss.send(MERGE_QUEUE, task, { id: taskId(task) });
   }
 
@@ -119,8 +127,10 @@ export class PgBossQueue implements JobQueue {
 
 type Step<T extends Task> = (ctx: CoreContext, queue: PgBossQueue, task: T) => Promise<void>;
 
+/** Ends a job that did not finish; its parts go (their blobs at the next collection). */
 async function failJob(ctx: CoreContext, jobId: string, error: string, status: "failed" | "cancelled" = "failed"): Promise<void> {
   await ctx.db.mergeJob.updateMany({ where: { id: jobId, status: { in: ["queued", "running"] } }, data: { status, error, finishedAt: new Date() } });
+  await ctx.db.mergeJobPart.deleteMany({ where: { jobId } });
 }
 
 /**
