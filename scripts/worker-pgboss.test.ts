@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { cancelMergeJob, claimNextJob, getMergeJob, PgBossQueue, publishVersion, registerFoundation, runClaimedJob, submitMergeJob, type Actor } from "@graft/core";
+import { cancelMergeJob, claimNextJob, getMergeJob, grantEntitlement, revokeEntitlement, PgBossQueue, publishVersion, registerFoundation, runClaimedJob, submitMergeJob, type Actor } from "@graft/core";
 import { createTestContext, makeTaskVectorFile, makeTeam, makeUser, stageFile, type TestContext } from "@graft/core/testing";
 import { createSafetensorsWriter } from "@graft/merge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -66,7 +66,7 @@ function startWorker(): Worker {
 }
 
 /** A foundation of `tensors` F32 tensors of `elements` each, and one published task vector per name (fine-tunes of it). */
-async function publishBigModels(actor: Actor, opts: { foundation: string; vectors: string[]; tensors: number; elements: number }): Promise<void> {
+async function publishBigModels(actor: Actor, opts: { foundation: string; vectors: string[]; paid: string[]; tensors: number; elements: number }): Promise<void> {
   const specs = Array.from({ length: opts.tensors }, (_, i) => ({ name: `model.layers.${i}.mlp.up_proj.weight`, dtype: "F32" as const, shape: [opts.elements / 1024, 1024] }));
   const write = async (path: string, variant: number) => {
     const writer = await createSafetensorsWriter(path, specs, { format: "pt" });
@@ -87,7 +87,7 @@ async function publishBigModels(actor: Actor, opts: { foundation: string; vector
     licence: "apache-2.0",
     source: { kind: "path", path: `${opts.foundation}.safetensors` },
   });
-  for (const [n, vectorSlug] of opts.vectors.entries()) {
+  for (const [n, vectorSlug] of [...opts.vectors, ...opts.paid].entries()) {
     const ft = await write(join(t.dir, `ft-${vectorSlug}.safetensors`), n + 1);
     const tv = await makeTaskVectorFile(base, ft, join(t.dir, `tv-${vectorSlug}.safetensors`));
     await publishVersion(t.ctx, actor, {
@@ -101,7 +101,9 @@ async function publishBigModels(actor: Actor, opts: { foundation: string; vector
       cardMarkdown: "",
       version: "1.0.0",
       changelog: "",
-      listing: { kind: "free", licence: "personal", redistribution: false },
+      listing: opts.paid.includes(vectorSlug)
+        ? { kind: "paid", priceCents: 500, licence: "commercial", redistribution: false }
+        : { kind: "free", licence: "personal", redistribution: false },
       upload: { kind: "task-vector", file: await stageFile(t.ctx, tv) },
     });
   }
@@ -121,7 +123,7 @@ describe.skipIf(!POSTGRES)("pnpm worker on pg-boss (needs GRAFT_TEST_POSTGRES_UR
   it("splits a job into shard tasks over two workers, retries a killed worker's part elsewhere and publishes only the assembled result", async () => {
     owner = await makeUser(t.ctx, "queue-owner");
     await makeTeam(t.ctx, owner.actor, "acme");
-    await publishBigModels(owner.actor, { foundation: "big-base", vectors: ["one", "two"], tensors: 4, elements: 2 << 20 });
+    await publishBigModels(owner.actor, { foundation: "big-base", vectors: ["one", "two"], paid: ["three"], tensors: 4, elements: 2 << 20 });
 
     // The web app's side: it only sends jobs.
     sender = new PgBossQueue(t.ctx, { connectionString: t.databaseUrl, work: false });
@@ -218,5 +220,21 @@ describe.skipIf(!POSTGRES)("pnpm worker on pg-boss (needs GRAFT_TEST_POSTGRES_UR
     expect(row!.error).toBe("cancelled while running");
     expect(await t.ctx.db.mergeJobPart.count({ where: { jobId: job.id } })).toBe(0);
     expect(survivor.process.exitCode).toBeNull();
+  }, 200_000);
+
+  it("re-checks entitlements in every task: revoked while the parts run, the job fails with the reason", async () => {
+    const buyer = await makeUser(t.ctx, "queue-buyer");
+    const vector = await t.ctx.db.taskVector.findFirstOrThrow({ where: { slug: "three" } });
+    const ent = await grantEntitlement(t.ctx, owner.actor, { vectorId: vector.id, userEmail: buyer.email });
+    const yaml = "merge_method: task_arithmetic\nbase_model: big-base\nmodels:\n  - model: acme/three@1.0.0\n    parameters: { weight: 0.5 }\n";
+    const job = await submitMergeJob(t.ctx, buyer.actor, { yaml });
+    sender!.notify(job.id);
+    await expect.poll(() => t.ctx.db.mergeJobPart.count({ where: { jobId: job.id, status: "running" } }), { timeout: 120_000, interval: 20 }).toBeGreaterThan(0);
+    await revokeEntitlement(t.ctx, owner.actor, ent.id);
+    await expect.poll(async () => (await getMergeJob(t.ctx, buyer.actor, job.id)).status, { timeout: 120_000, interval: 100 }).toBe("failed");
+    const failed = await getMergeJob(t.ctx, buyer.actor, job.id);
+    expect(failed.error).toMatch(/entitlement check before running: acme\/three@1.0.0 is not in your library/);
+    expect(failed.result).toBeNull();
+    expect(await t.ctx.db.mergeJobPart.count({ where: { jobId: job.id } })).toBe(0);
   }, 200_000);
 });
