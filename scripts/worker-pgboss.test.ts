@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { cancelMergeJob, claimNextJob, getMergeJob, grantEntitlement, revokeEntitlement, PgBossQueue, publishVersion, registerFoundation, runClaimedJob, submitMergeJob, type Actor } from "@graft/core";
-import { createTestContext, makeTaskVectorFile, makeTeam, makeUser, stageFile, type TestContext } from "@graft/core/testing";
+import { createTestContext, makeTaskVectorFile, makeTeam, makeUser, publishTestVector, registerTinyFoundation, stageFile, type TestContext } from "@graft/core/testing";
 import { createSafetensorsWriter } from "@graft/merge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -236,5 +236,22 @@ describe.skipIf(!POSTGRES)("pnpm worker on pg-boss (needs GRAFT_TEST_POSTGRES_UR
     expect(failed.error).toMatch(/entitlement check before running: acme\/three@1.0.0 is not in your library/);
     expect(failed.result).toBeNull();
     expect(await t.ctx.db.mergeJobPart.count({ where: { jobId: job.id } })).toBe(0);
+  }, 200_000);
+
+  it("runs a single-shard job as one task, with the same archive as the single-process runner", async () => {
+    await registerTinyFoundation(t, owner.actor, "acme");
+    await publishTestVector(t, owner.actor, { vectorSlug: "tiny" });
+    const yaml = "merge_method: ties\nbase_model: tiny-base\nmodels:\n  - model: acme/tiny@1.0.0\n    parameters: { weight: 0.5, density: 0.5 }\n";
+    const job = await submitMergeJob(t.ctx, owner.actor, { yaml });
+    sender!.notify(job.id);
+    await expect.poll(async () => (await getMergeJob(t.ctx, owner.actor, job.id)).status, { timeout: 120_000, interval: 100 }).toBe("done");
+    const steps = await t.ctx.db.$queryRawUnsafe<{ step: string }[]>(`SELECT data->>'step' AS step FROM pgboss.job WHERE name = 'graft-merge' AND data->>'jobId' = $1`, job.id);
+    expect(steps.map((x) => x.step)).toEqual(["start"]);
+    const single = await submitMergeJob(t.ctx, owner.actor, { yaml });
+    expect(await claimNextJob(t.ctx, { workerId: "single" })).toBe(single.id);
+    await runClaimedJob(t.ctx, single.id, { workerId: "single", maxShardBytes: SHARD_BYTES });
+    const [a, b] = await Promise.all([getMergeJob(t.ctx, owner.actor, job.id), getMergeJob(t.ctx, owner.actor, single.id)]);
+    expect(a.result!.files.map((f) => f.path)).toContain("model.safetensors");
+    expect(a.result!.sha256).toBe(b.result!.sha256);
   }, 200_000);
 });

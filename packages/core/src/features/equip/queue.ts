@@ -1,8 +1,8 @@
 /**
  * The job queue. The database rows are the queue (status + lease), so any
- * number of workers — the embedded one inside the web app, `pnpm worker`
- * processes, or a later queue engine that only delivers wake-ups — run the
- * same code: claim with a lease, run, repeat.
+ * number of workers — the embedded one inside the web app or `pnpm worker`
+ * processes — run the same code: claim with a lease, run, repeat. The other
+ * JobQueue, pg-boss with per-shard tasks, is in pgboss.ts.
  */
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
