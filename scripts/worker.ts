@@ -4,7 +4,7 @@
  * Start the web app with GRAFT_EMBEDDED_WORKER=0 to leave every job to these.
  * GRAFT_WORKER_CONCURRENCY sets how many jobs run at once (default 1).
  */
-import { MergeWorker } from "@graft/core";
+import { MergeWorker, type ModelEvaluator } from "@graft/core";
 import { createDb } from "@graft/db";
 import { scriptEnv } from "./env";
 
@@ -14,7 +14,15 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   process.exit(2);
 }
 const db = createDb(scriptEnv.databaseUrl);
-const worker = new MergeWorker({ db, blobs: scriptEnv.createBlobStore(), config: { modelsDir: scriptEnv.modelsDir } }, { concurrency });
+// Merged demo-family models are scored on their inputs' suites; TensorFlow.js loads on first use.
+let labEvaluator: Promise<ModelEvaluator> | null = null;
+const evaluator: ModelEvaluator = {
+  async evaluate(checkpointDir, suite) {
+    labEvaluator ??= import("@graft/lab").then((lab) => lab.createLabEvaluator());
+    return (await labEvaluator).evaluate(checkpointDir, suite);
+  },
+};
+const worker = new MergeWorker({ db, blobs: scriptEnv.createBlobStore(), config: { modelsDir: scriptEnv.modelsDir } }, { concurrency, evaluator });
 worker.start();
 console.log(`graft worker ${worker.options.workerId}: running up to ${concurrency} merge job(s) at once`);
 

@@ -5,7 +5,7 @@
 // worker has a context of its own: it is created by the start-up hook, which
 // Next.js compiles apart from the routes, and objects of one compilation must
 // not meet the other's error classes (instanceof checks).
-import { MergeWorker, type JobQueue } from "@graft/core";
+import { MergeWorker, type JobQueue, type ModelEvaluator } from "@graft/core";
 import { createCoreContext } from "./create-context";
 
 const globalForJobs = globalThis as typeof globalThis & { __graftJobQueue?: JobQueue };
@@ -22,8 +22,18 @@ export function embeddedWorkerEnabled(): boolean {
   return v !== "0" && v !== "false";
 }
 
+let labEvaluator: Promise<ModelEvaluator> | null = null;
+
+/** Scores merged demo-family models; TensorFlow.js loads only when a job's inputs carry suites. */
+const evaluator: ModelEvaluator = {
+  async evaluate(checkpointDir, suite) {
+    labEvaluator ??= import("@graft/lab").then((lab) => lab.createLabEvaluator());
+    return (await labEvaluator).evaluate(checkpointDir, suite);
+  },
+};
+
 export function getJobQueue(): JobQueue {
-  globalForJobs.__graftJobQueue ??= new MergeWorker(createCoreContext(), { concurrency: concurrency() });
+  globalForJobs.__graftJobQueue ??= new MergeWorker(createCoreContext(), { concurrency: concurrency(), evaluator });
   return globalForJobs.__graftJobQueue;
 }
 

@@ -19,3 +19,4 @@ export { claimNextJob, runClaimedJob, recoverExpiredLeases, MAX_ATTEMPTS, type R
 export { MergeWorker, newWorkerId, type JobQueue, type WorkerOptions } from "./queue";
 export { previewInterference } from "./preview";
 export { listLibrary, type LibraryVersion } from "./library";
+export { parseEvalJson, suitesToScore, type ModelEvaluator, type JobEvaluation, type SuiteEvaluation, type MetricComparison, type VersionEvaluation } from "./evaluation";

@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { link, mkdir, symlink } from "node:fs/promises";
-import { GraftError, runMerge, type MergeProgress } from "@graft/merge";
+import { GraftError, runMerge, type MergeProgress, type Recipe } from "@graft/merge";
 import type { CoreContext } from "../../context";
 import { DomainError, isDomainError } from "../../errors";
 import { commitBlobWithRows } from "../../lib/blob-commit";
@@ -17,6 +17,7 @@ import { retryOnBusy } from "../../lib/busy";
 import { fromLibrary } from "../../lib/library-errors";
 import { Scratch } from "../../lib/scratch";
 import { foundationWeightsPath } from "../foundations/foundations";
+import { compareOnSuites, parseEvalJson, suitesToScore, type EvalInput, type JobEvaluation, type ModelEvaluator } from "./evaluation";
 import { requireEntitled, resolveChoices } from "./inputs";
 import type { JobProgress, JobResult } from "./jobs";
 import { choicesToRecipe, choicesToYaml, yamlToChoices } from "./recipe-yaml";
@@ -32,6 +33,8 @@ export interface RunnerOptions {
   maxShardBytes?: number;
   /** Least time between progress writes. Default 250 ms. */
   progressEveryMs?: number;
+  /** Scores merged models on the inputs' evaluation suites; without one, results carry no evaluation. */
+  evaluator?: ModelEvaluator;
 }
 
 const DEFAULT_LEASE = 60_000;
@@ -106,6 +109,56 @@ async function taskVectorPath(ctx: CoreContext, scratch: Scratch, blobHash: stri
   return path;
 }
 
+/** The reason an evaluation failed, for the job page (the merge itself succeeded). */
+function evaluationFailure(e: unknown): string {
+  if (e instanceof Error && e.message) return e.message.split("\n")[0]!.slice(0, 500);
+  return "the evaluation failed unexpectedly";
+}
+
+interface EvaluateJob {
+  evaluator: ModelEvaluator | undefined;
+  basePath: string;
+  mergedDir: string;
+  inputs: (EvalInput & { path: string })[];
+  scratch: Scratch;
+  signal: AbortSignal;
+}
+
+/**
+ * Scores the merged model on the inputs' suites. Null (nothing loaded, no
+ * error) when no input carries a suite; a failure is recorded, never thrown,
+ * except cancellation.
+ */
+async function evaluateMerge(job: EvaluateJob): Promise<JobEvaluation | null> {
+  if (suitesToScore(job.inputs).length === 0) return null;
+  const started = Date.now();
+  const seconds = () => (Date.now() - started) / 1000;
+  if (!job.evaluator) return { status: "failed", error: "this server has no evaluator for merged models", suites: [], seconds: 0 };
+  const stopIfCancelled = () => {
+    if (job.signal.aborted) throw new GraftError("CANCELLED", "merge cancelled");
+  };
+  try {
+    const suites = await compareOnSuites({
+      evaluator: job.evaluator,
+      baseDir: job.basePath,
+      mergedDir: job.mergedDir,
+      inputs: job.inputs,
+      checkpoint: stopIfCancelled,
+      vectorAlone: async (ref) => {
+        const input = job.inputs.find((i) => i.ref === ref)!;
+        const outDir = await job.scratch.newPath("-alone");
+        const recipe: Recipe = { mergeMethod: "task_arithmetic", baseModel: { path: job.basePath }, models: [{ model: { path: input.path }, parameters: { weight: 1 } }], parameters: {} };
+        await runMerge(recipe, { outDir, signal: job.signal });
+        return outDir;
+      },
+    });
+    return { status: "done", suites, seconds: seconds() };
+  } catch (e) {
+    if (job.signal.aborted || (e instanceof GraftError && e.code === "CANCELLED")) throw e;
+    return { status: "failed", error: evaluationFailure(e), suites: [], seconds: seconds() };
+  }
+}
+
 /** Runs a job this worker has claimed, to done, failed or cancelled. */
 export async function runClaimedJob(ctx: CoreContext, jobId: string, opts: RunnerOptions): Promise<void> {
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE;
@@ -148,10 +201,12 @@ export async function runClaimedJob(ctx: CoreContext, jobId: string, opts: Runne
     const basePath = await foundationWeightsPath(ctx, resolved.foundation);
     labels.set(basePath, `foundation ${resolved.foundation.slug}`);
     recipe.baseModel = { path: basePath };
+    const evalInputs: EvaluateJob["inputs"] = [];
     for (const [i, input] of resolved.inputs.entries()) {
       const path = await taskVectorPath(ctx, scratch, input.blobHash);
       labels.set(path, input.ref);
       recipe.models[i] = { ...recipe.models[i], model: { path } };
+      evalInputs.push({ ref: input.ref, path, evaluation: parseEvalJson(input.evalJson) });
     }
 
     const canonicalYaml = choicesToYaml(choices);
@@ -189,6 +244,12 @@ export async function runClaimedJob(ctx: CoreContext, jobId: string, opts: Runne
     await heartbeat();
     if (controller.signal.aborted) throw new GraftError("CANCELLED", "merge cancelled");
 
+    const mergedFinal = { tensorsDone: merged.tensors, tensorsTotal: merged.tensors, bytesDone: merged.bytesWritten, bytesTotal: merged.bytesWritten, percent: 100, etaSeconds: 0 };
+    const needsEvaluation = suitesToScore(evalInputs).length > 0;
+    if (needsEvaluation) await heartbeat({ ...mergedFinal, phase: "evaluating" });
+    const evaluation = await evaluateMerge({ evaluator: opts.evaluator, basePath, mergedDir: outDir, inputs: evalInputs, scratch, signal: controller.signal });
+    if (controller.signal.aborted) throw new GraftError("CANCELLED", "merge cancelled");
+
     await writeModelCard(outDir, modelCard(resolved, canonicalYaml, recipeSha256));
     const files = await listResultFiles(outDir);
     const root = `${resolved.foundation.slug}-merged-${recipeSha256.slice(0, 8)}`;
@@ -202,9 +263,9 @@ export async function runClaimedJob(ctx: CoreContext, jobId: string, opts: Runne
       files,
       tensors: merged.tensors,
       recipeSha256,
-      evaluation: null,
+      evaluation,
     };
-    const final = { tensorsDone: merged.tensors, tensorsTotal: merged.tensors, bytesDone: merged.bytesWritten, bytesTotal: merged.bytesWritten, percent: 100, etaSeconds: 0 };
+    const final = mergedFinal;
     // A busy database here fails the commit (the staged archive is discarded), and the job below.
     await commitBlobWithRows(ctx, staged, async (tx) => {
       const done = await tx.mergeJob.updateMany({
