@@ -7,6 +7,7 @@
 import { useBackend, type BackendName } from "./backend";
 import { TASKS, type CorpusName, type SplitName } from "./datasets";
 import { evaluateCheckpoint, type EvalSuite } from "./evaluate";
+import type { DemoModels } from "./pipeline";
 
 const CORPORA: readonly string[] = ["foundation", ...TASKS];
 const SPLITS: readonly string[] = ["train", "validation", "test"];
@@ -39,4 +40,16 @@ export function createLabEvaluator(options: { backend?: BackendName } = {}): Che
       return { accuracy: r.accuracy, bits_per_char: r.bitsPerChar };
     },
   };
+}
+
+/**
+ * A task vector's `evalJson`: its task, the suites (its own and "control",
+ * the foundation's data) and the fine-tune's test metrics next to the base's.
+ */
+export function versionEvalJson(models: DemoModels, task: string): string {
+  const results = Object.keys(models.suites).flatMap((suite) => [
+    { suite, metric: "accuracy", unit: "%", higherIsBetter: true, value: models.metrics[task]![suite]!.accuracy, base: models.metrics.foundation![suite]!.accuracy },
+    { suite, metric: "bits_per_char", unit: "bits", higherIsBetter: false, value: models.metrics[task]![suite]!.bitsPerChar, base: models.metrics.foundation![suite]!.bitsPerChar },
+  ]);
+  return JSON.stringify({ task, suites: models.suites, results });
 }
