@@ -45,7 +45,7 @@ export const equipSchemas: Record<string, Schema> = {
         files: arr(obj({ path: str, size: int, sha256: str })),
         tensors: int,
         recipeSha256: str,
-        evaluation: { description: "evaluation results of the merged model; null until evaluation runs" },
+        evaluation: { description: "the merged model scored on the inputs' evaluation suites (status, error, and per suite and metric: base, each vector alone, merged); null when no input carries a suite" },
       }),
     ),
     attempts: int,
