@@ -24,10 +24,14 @@ export function embeddedWorkerEnabled(): boolean {
 
 let labEvaluator: Promise<ModelEvaluator> | null = null;
 
-/** Scores merged demo-family models; TensorFlow.js loads only when a job's inputs carry suites. */
+/**
+ * Scores merged demo-family models; TensorFlow.js loads only when a job's
+ * inputs carry suites. The JavaScript backend, as for the try-it panel: the
+ * WebAssembly package is not resolvable from the server bundle.
+ */
 const evaluator: ModelEvaluator = {
   async evaluate(checkpointDir, suite) {
-    labEvaluator ??= import("@graft/lab").then((lab) => lab.createLabEvaluator());
+    labEvaluator ??= import("@graft/lab").then((lab) => lab.createLabEvaluator({ backend: "cpu" }));
     return (await labEvaluator).evaluate(checkpointDir, suite);
   },
 };
