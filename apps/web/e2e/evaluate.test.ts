@@ -113,4 +113,22 @@ describe("evaluation of a merge job", () => {
     await page.getByTestId("eval-metric").selectOption("bits_per_char");
     await expect.poll(() => page.getByTestId("eval-delta-names").textContent()).toMatch(/^-\d\.\d{3} bits$/);
   }, 120_000);
+
+  it("tries the merged model next to the foundation", async () => {
+    await page.getByTestId("try-merged-prompt").fill("anna\n");
+    await page.getByTestId("try-merged-run").click();
+    const merged = page.getByTestId("try-merged-output");
+    await expect.poll(async () => (await merged.textContent())?.length ?? 0, { timeout: 30_000 }).toBeGreaterThan(100);
+    const [b, m] = [await page.getByTestId("try-merged-base").textContent(), await merged.textContent()];
+    expect(b!.startsWith("anna\n")).toBe(true);
+    expect(m!.startsWith("anna\n")).toBe(true);
+    expect(m).not.toBe(b);
+    // The API: same prompt and seed, same text; strangers cannot see the job.
+    const again = await owner.post(`/api/v1/jobs/${jobId}/generate`, { prompt: "anna\n", temperature: 0.7, seed: 1, maxChars: 200 });
+    expect(again.status).toBe(200);
+    expect("anna\n" + again.body.merged).toBe(m);
+    const stranger = new ApiClient(server.baseUrl);
+    await stranger.signUp(`${unique("eval-stranger")}@example.com`);
+    expect((await stranger.post(`/api/v1/jobs/${jobId}/generate`, { prompt: "a" })).status).toBe(404);
+  }, 120_000);
 });

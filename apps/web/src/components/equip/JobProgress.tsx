@@ -7,6 +7,7 @@
 import { useEffect, useState } from "react";
 import { apiFetch, errorMessage } from "@/lib/api-client";
 import { EvaluationChart } from "./EvaluationChart";
+import { TryMergedPanel } from "./TryMergedPanel";
 import type { JobView } from "./types";
 
 const FINISHED = new Set(["done", "failed", "cancelled"]);
@@ -86,6 +87,8 @@ export function JobProgress({ initial }: { initial: JobView }) {
             </tbody>
           </table>
           {job.result.evaluation === null ? <p className="muted small">No evaluation suite comes with these vectors.</p> : <EvaluationChart evaluation={job.result.evaluation} />}
+          {/* Suites come with models of the demo family, which the try-it panel runs. */}
+          {job.result.evaluation !== null && <TryMergedPanel jobId={job.id} />}
         </div>
       )}
     </div>

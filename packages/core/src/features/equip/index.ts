@@ -20,3 +20,4 @@ export { MergeWorker, newWorkerId, type JobQueue, type WorkerOptions } from "./q
 export { previewInterference } from "./preview";
 export { listLibrary, type LibraryVersion } from "./library";
 export { parseEvalJson, suitesToScore, type ModelEvaluator, type JobEvaluation, type SuiteEvaluation, type MetricComparison, type VersionEvaluation } from "./evaluation";
+export { extractModelFiles } from "./result";
