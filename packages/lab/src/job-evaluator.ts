@@ -28,13 +28,30 @@ export interface CheckpointEvaluator {
   evaluate(checkpointDir: string, suite: unknown): Promise<Record<string, number>>;
 }
 
-/** `accuracy` (%) and `bits_per_char` of a checkpoint on a suite; throws naming the problem for another model family. */
-export function createLabEvaluator(options: { backend?: BackendName } = {}): CheckpointEvaluator {
+/** The first of `backends` that starts. */
+async function firstBackend(backends: readonly BackendName[]): Promise<BackendName> {
+  let last: unknown = new Error("no TensorFlow.js backend was given");
+  for (const name of backends) {
+    try {
+      return await useBackend(name);
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}
+
+/**
+ * `accuracy` (%) and `bits_per_char` of a checkpoint on a suite; throws naming
+ * the problem for another model family. Runs on the first backend of
+ * `backends` that starts (default: native TensorFlow, WebAssembly, JavaScript).
+ */
+export function createLabEvaluator(options: { backends?: readonly BackendName[] } = {}): CheckpointEvaluator {
   let ready: Promise<BackendName> | null = null;
   return {
     async evaluate(checkpointDir, suite) {
       const parsed = parseSuite(suite);
-      ready ??= useBackend(options.backend);
+      ready ??= firstBackend(options.backends ?? ["tensorflow", "wasm", "cpu"]);
       await ready;
       const r = await evaluateCheckpoint(checkpointDir, parsed);
       return { accuracy: r.accuracy, bits_per_char: r.bitsPerChar };
