@@ -6,7 +6,7 @@
  * With GRAFT_QUEUE=pgboss it runs pg-boss tasks instead (per-shard parts and
  * assembly of jobs split over any number of such workers).
  */
-import { MergeWorker, PgBossQueue, type JobQueue } from "@graft/core";
+import { MergeWorker, PgBossQueue, type JobQueue, type ModelEvaluator } from "@graft/core";
 import { createDb } from "@graft/db";
 import { scriptEnv } from "./env";
 
@@ -16,6 +16,14 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   process.exit(2);
 }
 const db = createDb(scriptEnv.databaseUrl);
+// Merged demo-family models are scored on their inputs' suites; TensorFlow.js loads on first use.
+let labEvaluator: Promise<ModelEvaluator> | null = null;
+const evaluator: ModelEvaluator = {
+  async evaluate(checkpointDir, suite) {
+    labEvaluator ??= import("@graft/lab").then((lab) => lab.createLabEvaluator());
+    return (await labEvaluator).evaluate(checkpointDir, suite);
+  },
+};
 const ctx = { db, blobs: scriptEnv.createBlobStore(), config: { modelsDir: scriptEnv.modelsDir } };
 const { queue: q } = scriptEnv;
 let worker: JobQueue;
@@ -27,6 +35,7 @@ if (q.kind === "pgboss") {
     concurrency,
     expireInSeconds: q.expireInSeconds,
     maxShardBytes: q.maxShardBytes,
+    evaluator,
     // Expired tasks are found within a tenth of the expiry (at least every second).
     superviseEverySeconds: Math.max(1, Math.min(60, Math.floor(q.expireInSeconds / 10))),
   });
@@ -34,7 +43,7 @@ if (q.kind === "pgboss") {
   worker = boss;
   workerId = boss.workerId;
 } else {
-  const lease = new MergeWorker(ctx, { concurrency, maxShardBytes: q.maxShardBytes });
+  const lease = new MergeWorker(ctx, { concurrency, maxShardBytes: q.maxShardBytes, evaluator });
   lease.start();
   worker = lease;
   workerId = lease.options.workerId;

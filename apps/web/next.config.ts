@@ -94,6 +94,9 @@ const nextConfig: NextConfig = {
     // packages/db locates prisma/migrations with `new URL(…, import.meta.url)`;
     // that is a runtime path, not an asset for webpack to bundle.
     config.module.rules.push({ test: /[\\/]packages[\\/]db[\\/]src[\\/].*\.ts$/, parser: { url: false } });
+    // packages/lab finds its data sets with Node's own require (createRequire):
+    // they are read from node_modules at run time, never bundled.
+    config.module.rules.push({ test: /[\\/]packages[\\/]lab[\\/]src[\\/].*\.ts$/, parser: { createRequire: false } });
     return config;
   },
 };

@@ -18,7 +18,7 @@ import {
   type CoreContext,
   type PublishInput,
 } from "@graft/core";
-import type { DemoModels, EvalResult } from "@graft/lab";
+import { versionEvalJson, type DemoModels, type EvalResult } from "@graft/lab";
 
 export const DEMO_PASSWORD = "graft-demo-password";
 export const DEMO_USERS = [
@@ -72,14 +72,6 @@ function card(v: DemoVector, models: DemoModels): string {
   ].join("\n");
 }
 
-function evalJson(v: DemoVector, models: DemoModels): string {
-  const results = Object.keys(models.suites).flatMap((suite) => [
-    { suite, metric: "accuracy", unit: "%", higherIsBetter: true, value: models.metrics[v.labTask]![suite]!.accuracy, base: models.metrics.foundation![suite]!.accuracy },
-    { suite, metric: "bits_per_char", unit: "bits", higherIsBetter: false, value: models.metrics[v.labTask]![suite]!.bitsPerChar, base: models.metrics.foundation![suite]!.bitsPerChar },
-  ]);
-  return JSON.stringify({ task: v.labTask, suites: models.suites, results });
-}
-
 /** `loadModels` trains or loads the cached demo models; it is called only when seeding. */
 export async function seedDemo(ctx: CoreContext, modelsDir: string, loadModels: () => Promise<DemoModels>): Promise<string> {
   const existing = await getFoundation(ctx, FOUNDATION_SLUG).catch(() => null);
@@ -131,7 +123,7 @@ export async function seedDemo(ctx: CoreContext, modelsDir: string, loadModels: 
       listing: v.listing,
       upload: { kind: "task-vector", file: staged },
     });
-    await ctx.db.vectorVersion.update({ where: { id: published.version.id }, data: { evalJson: evalJson(v, models) } });
+    await ctx.db.vectorVersion.update({ where: { id: published.version.id }, data: { evalJson: versionEvalJson(models, v.labTask) } });
   }
   return `seeded demo marketplace: ${users.length} users (password "${DEMO_PASSWORD}"), 2 teams, foundation ${FOUNDATION_SLUG}, ${Object.keys(models.tasks).length} trained vectors`;
 }

@@ -13,3 +13,4 @@ export { evaluateModel, evaluateCheckpoint, type EvalSuite, type EvalResult } fr
 export { generate, type GenerateOptions } from "./generate";
 export { trainDemo, cacheKey, suitesFor, modelConfig, DEMO_CONFIG, TINY_CONFIG, type DemoConfig, type DemoModels, type StageConfig, type Metrics, type TrainDemoOptions } from "./pipeline";
 export { mergeVectors, recipeYaml, type MergeSpec } from "./merge";
+export { createLabEvaluator, parseSuite, versionEvalJson, type CheckpointEvaluator } from "./job-evaluator";

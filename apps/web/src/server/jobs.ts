@@ -7,7 +7,7 @@
 // not meet the other's error classes (instanceof checks).
 // With GRAFT_QUEUE=pgboss the app only sends jobs to pg-boss; `pnpm worker`
 // processes run them.
-import { MergeWorker, PgBossQueue, type JobQueue } from "@graft/core";
+import { MergeWorker, PgBossQueue, type JobQueue, type ModelEvaluator } from "@graft/core";
 import { getEnv } from "../env";
 import { createCoreContext } from "./create-context";
 
@@ -26,12 +26,26 @@ export function embeddedWorkerEnabled(): boolean {
   return v !== "0" && v !== "false";
 }
 
+let labEvaluator: Promise<ModelEvaluator> | null = null;
+
+/**
+ * Scores merged demo-family models; TensorFlow.js loads only when a job's
+ * inputs carry suites. WebAssembly scores the demo's suites about 20× faster
+ * than the JavaScript backend (which blocks the server while it computes).
+ */
+const evaluator: ModelEvaluator = {
+  async evaluate(checkpointDir, suite) {
+    labEvaluator ??= import("@graft/lab").then((lab) => lab.createLabEvaluator({ backends: ["wasm", "cpu"] }));
+    return (await labEvaluator).evaluate(checkpointDir, suite);
+  },
+};
+
 export function getJobQueue(): JobQueue {
   const { queue, databaseUrl } = getEnv();
   globalForJobs.__graftJobQueue ??=
     queue.kind === "pgboss"
       ? new PgBossQueue(createCoreContext(), { connectionString: databaseUrl, work: false, expireInSeconds: queue.expireInSeconds })
-      : new MergeWorker(createCoreContext(), { concurrency: concurrency(), maxShardBytes: queue.maxShardBytes });
+      : new MergeWorker(createCoreContext(), { concurrency: concurrency(), maxShardBytes: queue.maxShardBytes, evaluator });
   return globalForJobs.__graftJobQueue;
 }
 

@@ -45,7 +45,7 @@ export const equipSchemas: Record<string, Schema> = {
         files: arr(obj({ path: str, size: int, sha256: str })),
         tensors: int,
         recipeSha256: str,
-        evaluation: { description: "evaluation results of the merged model; null until evaluation runs" },
+        evaluation: { description: "the merged model scored on the inputs' evaluation suites (status, error, and per suite and metric: base, each vector alone, merged); null when no input carries a suite" },
       }),
     ),
     attempts: int,
@@ -90,6 +90,16 @@ export const equipPaths: Record<string, Record<string, Schema>> = {
       security: signedIn,
       parameters: [jobId],
       responses: { "200": { description: "The archive", content: { "application/x-tar": { schema: { type: "string", format: "binary" } } } }, ...err(401, 404, 409) },
+    },
+  },
+  "/jobs/{id}/generate": {
+    post: {
+      summary: "Try it on a finished merge: text from the foundation and, side by side, from the merged model (small demo-family models only)",
+      tags,
+      security: signedIn,
+      parameters: [jobId],
+      requestBody: jsonBody(obj({ prompt: { type: "string", maxLength: 500 }, maxChars: { type: "integer", minimum: 1, maximum: 400, default: 160 }, temperature: { type: "number", minimum: 0, maximum: 2, default: 0 }, seed: { type: "integer", minimum: 0, default: 0 } }, ["prompt"])),
+      responses: { "200": ok(obj({ base: str, merged: str })), ...err(400, 401, 404, 409, 415, 422), "413": ok(ref("Error"), "Foundation too large to run inside a request") },
     },
   },
   "/equip/preview": {

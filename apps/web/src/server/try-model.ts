@@ -32,9 +32,15 @@ export interface TryResult {
 }
 
 let backend: Promise<unknown> | null = null;
+
+/** TensorFlow.js on its JavaScript backend (the WebAssembly package is not resolvable from the server bundle). */
+export async function readyBackend(): Promise<void> {
+  backend ??= useBackend("cpu");
+  await backend;
+}
 const baseCache = new Map<string, { mtimeMs: number; model: LoadedModel }>();
 
-async function loadBase(path: string): Promise<LoadedModel> {
+export async function loadBase(path: string): Promise<LoadedModel> {
   const { mtimeMs } = await stat(path);
   const hit = baseCache.get(path);
   if (hit && hit.mtimeMs === mtimeMs) return hit.model;
@@ -68,8 +74,7 @@ export async function tryFoundation(ctx: CoreContext, actor: Exclude<Actor, null
     files.push({ path: await ctx.blobs.localPath(version.blobHash), weight: v.weight });
   }
 
-  backend ??= useBackend("cpu");
-  await backend;
+  await readyBackend();
   const base = await loadBase(path);
   const options = { maxChars: input.maxChars, temperature: input.temperature, seed: input.seed };
   const equipped = files.length > 0 ? await equip(base, path, files) : null;

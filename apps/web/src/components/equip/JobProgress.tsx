@@ -1,10 +1,13 @@
 // A merge job, live: follows /api/v1/jobs/:id/events (Server-Sent Events)
 // until the job is finished; progress with tensors, bytes and ETA; cancel;
-// the failure reason; the download and the files of the result.
+// the failure reason; the download and the files of the result, and the
+// merged model's evaluation.
 "use client";
 
 import { useEffect, useState } from "react";
 import { apiFetch, errorMessage } from "@/lib/api-client";
+import { EvaluationChart } from "./EvaluationChart";
+import { TryMergedPanel } from "./TryMergedPanel";
 import type { JobView } from "./types";
 
 const FINISHED = new Set(["done", "failed", "cancelled"]);
@@ -65,7 +68,7 @@ export function JobProgress({ initial }: { initial: JobView }) {
         <progress max={100} value={percent} style={{ width: "100%" }} aria-label="Merge progress" />
         <div className="small muted" data-testid="job-progress">
           {Math.floor(percent)}%{p ? ` · ${p.tensorsDone}/${p.tensorsTotal} tensors · ${bytes(p.bytesDone)} of ${bytes(p.bytesTotal)}` : ""}
-          {job.status === "running" && p ? ` · ${eta(p.etaSeconds)}` : ""}
+          {job.status === "running" && p ? (p.phase === "evaluating" ? " · evaluating the merged model…" : ` · ${eta(p.etaSeconds)}`) : ""}
         </div>
       </div>
       {job.status === "failed" && <div className="alert error" data-testid="job-error">{job.error}</div>}
@@ -83,7 +86,9 @@ export function JobProgress({ initial }: { initial: JobView }) {
               ))}
             </tbody>
           </table>
-          {job.result.evaluation === null && <p className="muted small">No evaluation has been run on this merge.</p>}
+          {job.result.evaluation === null ? <p className="muted small">No evaluation suite comes with these vectors.</p> : <EvaluationChart evaluation={job.result.evaluation} />}
+          {/* Suites come with models of the demo family, which the try-it panel runs. */}
+          {job.result.evaluation !== null && <TryMergedPanel jobId={job.id} />}
         </div>
       )}
     </div>

@@ -1,4 +1,6 @@
 // Shapes the Equip components exchange with the API (JSON of @graft/core's results).
+import type { JobEvaluation, SuiteEvaluation } from "@graft/core";
+
 export type Scalar = number | boolean | string;
 
 export interface MethodParam {
@@ -63,10 +65,13 @@ export interface JobView {
   foundation: string;
   recipeYaml: string;
   inputs: { ref: string; weight: number }[];
-  progress: { tensorsDone: number; tensorsTotal: number; bytesDone: number; bytesTotal: number; percent: number; etaSeconds: number | null; tensor?: string } | null;
+  progress: { tensorsDone: number; tensorsTotal: number; bytesDone: number; bytesTotal: number; percent: number; etaSeconds: number | null; tensor?: string; phase?: "evaluating" } | null;
   error: string | null;
-  result: { sha256: string; size: number; archiveName: string; files: { path: string; size: number }[]; evaluation: unknown } | null;
+  result: { sha256: string; size: number; archiveName: string; files: { path: string; size: number }[]; evaluation: EvaluationView | null } | null;
   cancelRequested: boolean;
   createdAt: string;
   finishedAt: string | null;
 }
+
+export type EvaluationView = JobEvaluation;
+export type SuiteEvaluationView = SuiteEvaluation;

@@ -474,6 +474,9 @@ const MATRIX: Record<string, Scenario[]> = {
   "GET /api/v1/jobs/[id]/download": [
     { name: "the result of a job that has not run (409 for the owner)", expect: ownerOnly(409), request: async () => ({ path: `/api/v1/jobs/${await ownerJob()}/download` }) },
   ],
+  "POST /api/v1/jobs/[id]/generate": [
+    { name: "try a job that did not finish (409 for the owner)", expect: ownerOnly(409), request: async () => ({ path: `/api/v1/jobs/${await ownerJob(true)}/generate`, body: { prompt: "the " } }) },
+  ],
   "POST /api/v1/equip/preview": [
     {
       name: "interference preview of a free and a paid version (team or entitlement only)",

@@ -20,3 +20,5 @@ export { MergeWorker, newWorkerId, type JobQueue, type WorkerOptions } from "./q
 export { PgBossQueue, MERGE_QUEUE, type PgBossQueueOptions } from "./pgboss";
 export { previewInterference } from "./preview";
 export { listLibrary, type LibraryVersion } from "./library";
+export { parseEvalJson, suitesToScore, type ModelEvaluator, type JobEvaluation, type SuiteEvaluation, type MetricComparison, type VersionEvaluation } from "./evaluation";
+export { extractModelFiles } from "./result";

@@ -17,6 +17,7 @@ export interface ResolvedInput {
   version: string;
   licence: string | null;
   sketchJson: string | null;
+  evalJson: string | null;
 }
 
 export interface ResolvedRecipe {
@@ -39,6 +40,7 @@ export async function resolveChoices(ctx: CoreContext, choices: EquipChoices): P
         id: true,
         blobHash: true,
         sketchJson: true,
+        evalJson: true,
         vector: { select: { foundationId: true, listing: { select: { licence: true } } } },
       },
     });
@@ -56,6 +58,7 @@ export async function resolveChoices(ctx: CoreContext, choices: EquipChoices): P
       version,
       licence: row.vector.listing?.licence ?? null,
       sketchJson: row.sketchJson,
+      evalJson: row.evalJson,
     });
   }
   return { foundation, inputs };

@@ -10,6 +10,7 @@ import { DomainError, notFound } from "../../errors";
 import { parseJson } from "../../lib/dto";
 import { requireScope } from "../../lib/auth";
 import { parseInput } from "../../lib/validate";
+import type { JobEvaluation } from "./evaluation";
 import { requireEntitled, resolveChoices } from "./inputs";
 import { choicesToYaml, yamlToChoices } from "./recipe-yaml";
 
@@ -26,6 +27,8 @@ export interface JobProgress {
   /** Seconds left at the current rate, or null before there is a rate. */
   etaSeconds: number | null;
   tensor?: string;
+  /** Set once the weights are written and the merged model is being scored. */
+  phase?: "evaluating";
 }
 
 export interface ResultFile {
@@ -42,8 +45,8 @@ export interface JobResult {
   files: ResultFile[];
   tensors: number;
   recipeSha256: string;
-  /** Evaluation of the merged model against the inputs' suites; null until evaluation runs. */
-  evaluation: null | unknown;
+  /** The merged model scored on the inputs' suites; null when no input carries a suite. */
+  evaluation: JobEvaluation | null;
 }
 
 export interface JobInfo {

@@ -18,7 +18,8 @@ import { commitBlobWithRows } from "../../lib/blob-commit";
 import { Scratch } from "../../lib/scratch";
 import type { JobProgress } from "./jobs";
 import { newWorkerId, type JobQueue } from "./queue";
-import { failureReason, prepareMerge, progressOf, publishResult, type PreparedMerge } from "./runner";
+import type { ModelEvaluator } from "./evaluation";
+import { evaluateMerge, failureReason, prepareMerge, progressOf, publishResult, type PreparedMerge } from "./runner";
 
 export const MERGE_QUEUE = "graft-merge";
 /** Tasks that ran out of retries land here, so their job is marked failed. */
@@ -42,6 +43,8 @@ export interface PgBossQueueOptions {
   maxShardBytes?: number;
   /** How often expired tasks are looked for. Default 60 s. */
   superviseEverySeconds?: number;
+  /** Scores merged models on the inputs' evaluation suites (at assembly). */
+  evaluator?: ModelEvaluator;
 }
 
 /** A UUID derived from the task: the same step of the same job always has the same pg-boss id. */
@@ -118,6 +121,10 @@ export class PgBossQueue implements JobQueue {
   private async run(task: Task): Promise<void> {
     const steps = { start: startStep, part: partStep, assemble: assembleStep };
     await steps[task.step](this.ctx, this, task as never);
+  }
+
+  get evaluator(): ModelEvaluator | undefined {
+    return this.options.evaluator;
   }
 
   get maxShardBytes(): number | undefined {
@@ -206,7 +213,8 @@ const startStep: Step<Extract<Task, { step: "start" }>> = async (ctx, queue, { j
     });
     const part = await computeShard(plan, prepared, scratch, 0, queue.maxShardBytes, signal, (p) => (latest = p));
     const outDir = await assembleInto(plan, prepared, scratch, [part], queue.maxShardBytes);
-    await publishResult(ctx, scratch, prepared, outDir, { tensors: plan.tensors.length, bytesWritten: plan.totalOutBytes }, { id: jobId, status: "running" });
+    const evaluation = await evaluateMerge({ evaluator: queue.evaluator, basePath: prepared.basePath, mergedDir: outDir, inputs: prepared.evalInputs, scratch, signal });
+    await publishResult(ctx, scratch, prepared, outDir, { tensors: plan.tensors.length, bytesWritten: plan.totalOutBytes }, { id: jobId, status: "running" }, evaluation);
   });
 };
 
@@ -242,14 +250,15 @@ const partStep: Step<Extract<Task, { step: "part" }>> = async (ctx, queue, { job
 };
 
 const assembleStep: Step<Extract<Task, { step: "assemble" }>> = async (ctx, queue, { jobId }) => {
-  await withJob(ctx, jobId, async ({ prepared, plan, scratch }) => {
+  await withJob(ctx, jobId, async ({ prepared, plan, scratch, signal }) => {
     const rows = await ctx.db.mergeJobPart.findMany({ where: { jobId, status: "done" }, orderBy: { shardIndex: "asc" } });
     const parts: ShardPart[] = [];
     for (const r of rows) {
       parts.push({ shardIndex: r.shardIndex, file: await ctx.blobs.localPath(r.blobHash!), hashes: JSON.parse(r.hashesJson!) as TensorHashes });
     }
     const outDir = await assembleInto(plan, prepared, scratch, parts, queue.maxShardBytes);
-    await publishResult(ctx, scratch, prepared, outDir, { tensors: plan.tensors.length, bytesWritten: plan.totalOutBytes }, { id: jobId, status: "running" });
+    const evaluation = await evaluateMerge({ evaluator: queue.evaluator, basePath: prepared.basePath, mergedDir: outDir, inputs: prepared.evalInputs, scratch, signal });
+    await publishResult(ctx, scratch, prepared, outDir, { tensors: plan.tensors.length, bytesWritten: plan.totalOutBytes }, { id: jobId, status: "running" }, evaluation);
     // The result is published: the parts (and, at the next collection, their blobs) go.
     await ctx.db.mergeJobPart.deleteMany({ where: { jobId } });
   });

@@ -9,7 +9,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { pack } from "tar-stream";
+import { extract, pack } from "tar-stream";
 import type { ResolvedRecipe } from "./inputs";
 import type { ResultFile } from "./jobs";
 
@@ -87,4 +87,26 @@ export async function writeTarArchive(dir: string, files: readonly ResultFile[],
   }
   tar.finalize();
   await written;
+}
+
+/**
+ * Unpacks the weights of a result archive (the safetensors files and their
+ * index, flat under the archive's root folder) into `dir`, streaming each
+ * file. Other entries are skipped; names are reduced to their last part.
+ */
+export async function extractModelFiles(archive: NodeJS.ReadableStream, dir: string): Promise<string[]> {
+  const written: string[] = [];
+  const ex = extract();
+  ex.on("entry", (header, body, next) => {
+    const name = header.name.split("/").pop() ?? "";
+    const wanted = header.type === "file" && /^[\w.-]+\.(safetensors|json)$/.test(name);
+    if (!wanted) {
+      body.on("end", next).resume();
+      return;
+    }
+    written.push(name);
+    pipeline(body, createWriteStream(join(dir, name))).then(() => next(), next);
+  });
+  await pipeline(archive, ex);
+  return written.sort();
 }

@@ -18,6 +18,7 @@ import { retryOnBusy } from "../../lib/busy";
 import { fromLibrary } from "../../lib/library-errors";
 import { Scratch } from "../../lib/scratch";
 import { foundationWeightsPath } from "../foundations/foundations";
+import { compareOnSuites, parseEvalJson, suitesToScore, type EvalInput, type JobEvaluation, type ModelEvaluator } from "./evaluation";
 import { requireEntitled, resolveChoices } from "./inputs";
 import type { JobProgress, JobResult } from "./jobs";
 import { choicesToRecipe, choicesToYaml, yamlToChoices } from "./recipe-yaml";
@@ -33,6 +34,8 @@ export interface RunnerOptions {
   maxShardBytes?: number;
   /** Least time between progress writes. Default 250 ms. */
   progressEveryMs?: number;
+  /** Scores merged models on the inputs' evaluation suites; without one, results carry no evaluation. */
+  evaluator?: ModelEvaluator;
 }
 
 const DEFAULT_LEASE = 60_000;
@@ -114,6 +117,9 @@ export interface PreparedMerge {
   canonicalYaml: string;
   recipeSha256: string;
   metadata: Record<string, string>;
+  basePath: string;
+  /** The inputs with their evaluation suites, for scoring the merged model. */
+  evalInputs: (EvalInput & { path: string })[];
 }
 
 export async function prepareMerge(ctx: CoreContext, job: { userId: string; recipeYaml: string }, scratch: Scratch, labels: Map<string, string>): Promise<PreparedMerge> {
@@ -129,10 +135,12 @@ export async function prepareMerge(ctx: CoreContext, job: { userId: string; reci
   const basePath = await foundationWeightsPath(ctx, resolved.foundation);
   labels.set(basePath, `foundation ${resolved.foundation.slug}`);
   recipe.baseModel = { path: basePath };
+  const evalInputs: PreparedMerge["evalInputs"] = [];
   for (const [i, input] of resolved.inputs.entries()) {
     const path = await taskVectorPath(ctx, scratch, input.blobHash);
     labels.set(path, input.ref);
     recipe.models[i] = { ...recipe.models[i], model: { path } };
+    evalInputs.push({ ref: input.ref, path, evaluation: parseEvalJson(input.evalJson) });
   }
 
   const canonicalYaml = choicesToYaml(choices);
@@ -148,7 +156,7 @@ export async function prepareMerge(ctx: CoreContext, job: { userId: string; reci
     "graft.recipe.sha256": recipeSha256,
     "graft.registry.inputs": JSON.stringify(registryInputs),
   };
-  return { resolved, recipe, canonicalYaml, recipeSha256, metadata };
+  return { resolved, recipe, canonicalYaml, recipeSha256, metadata, basePath, evalInputs };
 }
 
 /**
@@ -162,6 +170,7 @@ export async function publishResult(
   outDir: string,
   merged: { tensors: number; bytesWritten: number },
   where: Prisma.MergeJobWhereInput,
+  evaluation: JobEvaluation | null = null,
 ): Promise<void> {
   const { resolved, canonicalYaml, recipeSha256 } = prepared;
   await writeModelCard(outDir, modelCard(resolved, canonicalYaml, recipeSha256));
@@ -177,7 +186,7 @@ export async function publishResult(
     files,
     tensors: merged.tensors,
     recipeSha256,
-    evaluation: null,
+    evaluation,
   };
   const final = { tensorsDone: merged.tensors, tensorsTotal: merged.tensors, bytesDone: merged.bytesWritten, bytesTotal: merged.bytesWritten, percent: 100, etaSeconds: 0 };
   // A busy database here fails the commit (the staged archive is discarded), and the job below.
@@ -188,6 +197,56 @@ export async function publishResult(
     });
     if (done.count === 0) throw new GraftError("CANCELLED", "the job was taken over by another worker");
   });
+}
+
+/** The reason an evaluation failed, for the job page (the merge itself succeeded). */
+function evaluationFailure(e: unknown): string {
+  if (e instanceof Error && e.message) return e.message.split("\n")[0]!.slice(0, 500);
+  return "the evaluation failed unexpectedly";
+}
+
+export interface EvaluateJob {
+  evaluator: ModelEvaluator | undefined;
+  basePath: string;
+  mergedDir: string;
+  inputs: (EvalInput & { path: string })[];
+  scratch: Scratch;
+  signal: AbortSignal;
+}
+
+/**
+ * Scores the merged model on the inputs' suites. Null (nothing loaded, no
+ * error) when no input carries a suite; a failure is recorded, never thrown,
+ * except cancellation.
+ */
+export async function evaluateMerge(job: EvaluateJob): Promise<JobEvaluation | null> {
+  if (suitesToScore(job.inputs).length === 0) return null;
+  const started = Date.now();
+  const seconds = () => (Date.now() - started) / 1000;
+  if (!job.evaluator) return { status: "failed", error: "this server has no evaluator for merged models", suites: [], seconds: 0 };
+  const stopIfCancelled = () => {
+    if (job.signal.aborted) throw new GraftError("CANCELLED", "merge cancelled");
+  };
+  try {
+    const suites = await compareOnSuites({
+      evaluator: job.evaluator,
+      baseDir: job.basePath,
+      mergedDir: job.mergedDir,
+      inputs: job.inputs,
+      checkpoint: stopIfCancelled,
+      vectorAlone: async (ref) => {
+        const input = job.inputs.find((i) => i.ref === ref)!;
+        const outDir = await job.scratch.newPath("-alone");
+        const recipe: Recipe = { mergeMethod: "task_arithmetic", baseModel: { path: job.basePath }, models: [{ model: { path: input.path }, parameters: { weight: 1 } }], parameters: {} };
+        await runMerge(recipe, { outDir, signal: job.signal });
+        return outDir;
+      },
+    });
+    return { status: "done", suites, seconds: seconds() };
+  } catch (e) {
+    if (job.signal.aborted || (e instanceof GraftError && e.code === "CANCELLED")) throw e;
+    return { status: "failed", error: evaluationFailure(e), suites: [], seconds: seconds() };
+  }
 }
 
 /** Runs a job this worker has claimed, to done, failed or cancelled. */
@@ -243,7 +302,12 @@ export async function runClaimedJob(ctx: CoreContext, jobId: string, opts: Runne
     await writing;
     await heartbeat();
     if (controller.signal.aborted) throw new GraftError("CANCELLED", "merge cancelled");
-    await publishResult(ctx, scratch, prepared, outDir, merged, mine);
+
+    const mergedFinal = { tensorsDone: merged.tensors, tensorsTotal: merged.tensors, bytesDone: merged.bytesWritten, bytesTotal: merged.bytesWritten, percent: 100, etaSeconds: 0 };
+    if (suitesToScore(prepared.evalInputs).length > 0) await heartbeat({ ...mergedFinal, phase: "evaluating" });
+    const evaluation = await evaluateMerge({ evaluator: opts.evaluator, basePath: prepared.basePath, mergedDir: outDir, inputs: prepared.evalInputs, scratch, signal: controller.signal });
+    if (controller.signal.aborted) throw new GraftError("CANCELLED", "merge cancelled");
+    await publishResult(ctx, scratch, prepared, outDir, merged, mine, evaluation);
   } catch (e) {
     await writing.catch(() => {});
     const cancelled = controller.signal.aborted || (e instanceof GraftError && e.code === "CANCELLED");
