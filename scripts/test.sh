@@ -32,4 +32,4 @@ echo "» starting PostgreSQL"
 GRAFT_TEST_POSTGRES_URL="$(bash scripts/db/postgres-up.sh "$pgdir")"
 export GRAFT_TEST_POSTGRES_URL
 echo "» vitest (PostgreSQL): database, domain, HTTP API and pg-boss worker suites"
-pnpm exec vitest run packages/db packages/core apps/web/src/test/api scripts/worker-pgboss.test.ts
+pnpm exec vitest run packages/db packages/core apps/web/src/test/api apps/web/src/test/faults/webhook-kill.test.ts scripts/worker-pgboss.test.ts
