@@ -3,6 +3,7 @@
 // writes from another origin are refused; oversized JSON is cut off at the
 // limit; fuzzed safetensors uploads all get a clear 4xx and leave no row, no
 // blob and no staged file; every response carries the security headers.
+import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -164,6 +165,44 @@ describe("request hygiene", () => {
     expect(await fuzzDb.blob.count()).toBe(blobsBefore + created);
     expect(await readdir(path.join(limitsOff.blobDir, "tmp")).catch(() => [])).toEqual([]);
     await fuzzDb.$disconnect();
+  });
+
+  it("refuses path traversal in names, and never uses an upload's file name as a path", async () => {
+    const c = new ApiClient(limitsOff.baseUrl);
+    await c.signUp(`${unique("trav")}@example.com`);
+    for (const slug of ["../../etc", "a/b", "..", "%2e%2e"]) {
+      const res = await c.post("/api/v1/teams", { slug, name: "Evil" });
+      expect(res.status, slug).toBeGreaterThanOrEqual(400);
+      expect(res.status, slug).toBeLessThan(500);
+    }
+    const team = unique("lab");
+    expect((await c.post("/api/v1/teams", { slug: team, name: "Lab" })).status).toBe(201);
+    const bytes = await readFile(fx.base);
+    const evilName = "../../../../tmp/graft-escaped.safetensors";
+    const res = await c.post(
+      "/api/v1/foundations",
+      multipartBytes({ teamSlug: team, slug: unique("f"), name: "F", architecture: "llama", licence: "mit" }, { file: { name: evilName, bytes } }),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(existsSync("/tmp/graft-escaped.safetensors")).toBe(false);
+    const meta = { teamSlug: team, foundationSlug: "no-such", vectorSlug: "../../x", name: "x", task: "qa", version: "1.0.0" };
+    const pub = await c.post("/api/v1/vectors/publish", multipartBytes({ meta: JSON.stringify(meta) }, { file: { name: "tv.safetensors", bytes: await readFile(fx.taskVector) } }));
+    expect(pub.status).toBeGreaterThanOrEqual(400);
+    expect(pub.status).toBeLessThan(500);
+  });
+
+  it("never writes passwords or token secrets to the server log", async () => {
+    const c = new ApiClient(limitsOff.baseUrl);
+    const password = `pw-${unique("secret")}-never-logged`;
+    const email = `${unique("logs")}@example.com`;
+    expect((await c.post("/api/v1/auth/signup", { email, password })).status).toBe(201);
+    expect(await c.signIn(email, `${password}-wrong`)).toBe(false);
+    expect(await c.signIn(email, password)).toBe(true);
+    const token = await c.createToken(["read"]);
+    expect((await c.withToken(token).get("/api/v1/me")).status).toBe(200);
+    expect((await c.withToken(`${token}x`).get("/api/v1/me")).status).toBe(401);
+    const logs = limitsOff.logs();
+    for (const secret of [password, token, token.slice(6)]) expect(logs).not.toContain(secret);
   });
 
   it("sends security headers on pages and API responses", async () => {
