@@ -8,13 +8,16 @@
 //   anonymous      no credentials
 //   stranger       signed-in user (session cookie) outside the team
 //   strangerToken  the stranger's API token with every scope (read + publish)
+//   buyer          signed-in user outside the team who bought the paid vector
+//                  (a purchase entitlement); unless an entry says otherwise,
+//                  expected to fare exactly as the stranger
 //   member         session of a team member (role "member")
 //   owner          session of the team's owner
 //   readToken      the owner's API token with only the "read" scope
 //   revokedToken   one of the owner's API tokens, revoked
 //
 // Fixture: one team (owner + member), a foundation, a free, a paid, an
-// unlisted and a yanked vector (one version each), a stranger. State-changing
+// unlisted and a yanked vector (one version each), a stranger, a buyer. State-changing
 // calls act on throwaway objects made for that single call (fresh users,
 // members, tokens, vectors, checkpoints), so the cases do not depend on order.
 import { readdirSync, readFileSync } from "node:fs";
@@ -22,6 +25,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb } from "@graft/db";
 import { WEB_DIR } from "../build";
 import { startServer, type TestServer } from "../server";
 import { ApiClient, multipart, unique, type ApiResult } from "../client";
@@ -51,13 +55,13 @@ function routesOnDisk(dir = API_DIR, out: string[] = []): string[] {
   return out;
 }
 
-const ROLES = ["anonymous", "stranger", "strangerToken", "member", "owner", "readToken", "revokedToken"] as const;
+const ROLES = ["anonymous", "stranger", "strangerToken", "buyer", "member", "owner", "readToken", "revokedToken"] as const;
 type Role = (typeof ROLES)[number];
 type Expect = Record<Role, number>;
 
 /** Every role gets `status`, except those overridden. */
 const every = (status: number, over: Partial<Expect> = {}): Expect =>
-  Object.fromEntries(ROLES.map((r) => [r, over[r] ?? status])) as Expect;
+  Object.fromEntries(ROLES.map((r) => [r, over[r] ?? (r === "buyer" ? over.stranger : undefined) ?? status])) as Expect;
 /** Public reads: everyone, but a present, revoked token is refused. */
 const publicRead = (over: Partial<Expect> = {}) => every(200, { revokedToken: 401, ...over });
 /** Any signed-in caller with a session or a valid token. */
@@ -195,6 +199,16 @@ beforeAll(async () => {
     vectors[key] = { slug, versionId: await publishVector(slug, listing) };
   }
   vectors.paidId = (await expectStatus(await ownerToken.get(`/api/v1/vectors/${team}/${vectors.paid.slug}`), 200, "paid vector")).body.vector.id;
+  // The buyer holds a purchase of the paid vector, recorded as the payment webhook records it.
+  clients.buyer = new ApiClient(server.baseUrl);
+  const buyer = await clients.buyer.signUp(`${unique("authz-buyer")}@example.com`);
+  const db = createDb(server.databaseUrl);
+  try {
+    const purchase = await db.purchase.create({ data: { buyerId: buyer.id, vectorId: vectors.paidId, amountCents: 500, currency: "usd", mode: "test", status: "paid" } });
+    await db.entitlement.create({ data: { vectorId: vectors.paidId, userId: buyer.id, source: "purchase", purchaseId: purchase.id } });
+  } finally {
+    await db.$disconnect();
+  }
   await expectStatus(await ownerToken.post(`/api/v1/versions/${vectors.yanked.versionId}/yank`), 200, "yank");
 }, 900_000);
 
@@ -308,7 +322,7 @@ const MATRIX: Record<string, Scenario[]> = {
   "POST /api/v1/foundations/[slug]/generate": [
     {
       name: "try the foundation equipped with the paid vector (entitled callers reach the model, which is not of the runnable family: 415)",
-      expect: signedIn(415, { stranger: 403, strangerToken: 403 }),
+      expect: signedIn(415, { stranger: 403, strangerToken: 403, buyer: 415 }),
       request: () => ({ path: `/api/v1/foundations/${foundation}/generate`, body: { prompt: "the ", vectors: [{ versionId: vectors.paid.versionId, weight: 1 }] } }),
     },
     { name: "an unknown foundation", expect: signedIn(404), request: () => ({ path: "/api/v1/foundations/no-such-foundation/generate", body: { prompt: "the " } }) },
@@ -389,11 +403,11 @@ const MATRIX: Record<string, Scenario[]> = {
   "GET /api/v1/vectors/[team]/[slug]": [
     { name: "a free listed vector", expect: publicRead(), request: () => ({ path: `/api/v1/vectors/${team}/${vectors.free.slug}` }) },
     {
-      name: "a paid listed vector (downloadable by the team only)",
+      name: "a paid listed vector (downloadable by the team and its buyers)",
       expect: publicRead(),
       request: () => ({ path: `/api/v1/vectors/${team}/${vectors.paid.slug}` }),
       check(role, res) {
-        expect(res.body.vector.versions.map((v: { canDownload: boolean }) => v.canDownload)).toEqual([inTeam(role)]);
+        expect(res.body.vector.versions.map((v: { canDownload: boolean }) => v.canDownload)).toEqual([inTeam(role) || role === "buyer"]);
         // A read-only token of a team member may see, but not publish or yank.
         expect(res.body.vector.viewer.canManage).toBe(inTeam(role) && role !== "readToken");
       },
@@ -432,7 +446,7 @@ const MATRIX: Record<string, Scenario[]> = {
     { name: "a free version", expect: publicRead(), request: () => ({ path: `/api/v1/versions/${vectors.free.versionId}/download` }) },
     {
       name: "a paid version (team or entitlement; anonymous is asked to sign in)",
-      expect: publicRead({ anonymous: 401, stranger: 403, strangerToken: 403 }),
+      expect: publicRead({ anonymous: 401, stranger: 403, strangerToken: 403, buyer: 200 }),
       request: () => ({ path: `/api/v1/versions/${vectors.paid.versionId}/download` }),
     },
     {
@@ -452,7 +466,7 @@ const MATRIX: Record<string, Scenario[]> = {
     { name: "merge a free version (anyone signed in)", expect: signedIn(201), request: () => ({ path: "/api/v1/jobs", body: { yaml: recipeOf("free") } }) },
     {
       name: "merge a paid version (team or entitlement only)",
-      expect: signedIn(201, { stranger: 403, strangerToken: 403 }),
+      expect: signedIn(201, { stranger: 403, strangerToken: 403, buyer: 201 }),
       request: () => ({ path: "/api/v1/jobs", body: { yaml: recipeOf("free", "paid") } }),
     },
   ],
@@ -480,7 +494,7 @@ const MATRIX: Record<string, Scenario[]> = {
   "POST /api/v1/equip/preview": [
     {
       name: "interference preview of a free and a paid version (team or entitlement only)",
-      expect: signedIn(200, { stranger: 403, strangerToken: 403 }),
+      expect: signedIn(200, { stranger: 403, strangerToken: 403, buyer: 200 }),
       request: () => ({ path: "/api/v1/equip/preview", body: { foundation, refs: [`${team}/${vectors.free.slug}@1.0.0`, `${team}/${vectors.paid.slug}@1.0.0`] } }),
     },
   ],
@@ -492,7 +506,7 @@ const MATRIX: Record<string, Scenario[]> = {
       check(role, res) {
         const refs = res.body.versions.map((v: { ref: string }) => v.ref);
         expect(refs).toContain(`${team}/${vectors.free.slug}@1.0.0`);
-        expect(refs.includes(`${team}/${vectors.paid.slug}@1.0.0`), `${role} sees the paid version`).toBe(inTeam(role));
+        expect(refs.includes(`${team}/${vectors.paid.slug}@1.0.0`), `${role} sees the paid version`).toBe(inTeam(role) || role === "buyer");
       },
     },
   ],
