@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "@graft/db";
 import { startServer, type TestServer } from "../server";
 import { ApiClient, multipart, multipartBytes, unique } from "../client";
-import { writeFixtures, type FixtureSet } from "../fixtures";
+import { safetensorsBytes, seeded, writeFixtures, type FixtureSet } from "../fixtures";
 
 let server: TestServer;
 let db: Db;
@@ -165,6 +165,63 @@ describe("request hygiene", () => {
     expect(await fuzzDb.blob.count()).toBe(blobsBefore + created);
     expect(await readdir(path.join(limitsOff.blobDir, "tmp")).catch(() => [])).toEqual([]);
     await fuzzDb.$disconnect();
+  });
+
+  it("answers every malformed LoRA adapter upload with a 4xx and stores nothing", async () => {
+    const owner = new ApiClient(limitsOff.baseUrl);
+    await owner.signUp(`${unique("lora")}@example.com`);
+    const team = unique("lab");
+    expect((await owner.post("/api/v1/teams", { slug: team, name: "Lab" })).status).toBe(201);
+    const foundation = unique("base");
+    const f = await owner.post("/api/v1/foundations", await multipart({ teamSlug: team, slug: foundation, name: "B", architecture: "llama", licence: "mit" }, { file: fx.base }));
+    expect(f.status).toBe(201);
+    // A valid rank-2 adapter of layers.0.mlp (8×8 in the fixture foundation).
+    const config = { peft_type: "LORA", r: 2, lora_alpha: 4, target_modules: ["mlp"], bias: "none" };
+    const weights = safetensorsBytes([
+      { name: "base_model.model.layers.0.mlp.lora_A.weight", shape: [2, 8], data: seeded(16, 7) },
+      { name: "base_model.model.layers.0.mlp.lora_B.weight", shape: [8, 2], data: seeded(16, 8) },
+    ]);
+    const publish = (slug: string, cfg: string, model: Uint8Array) =>
+      owner.post(
+        "/api/v1/vectors/publish",
+        multipartBytes(
+          { meta: JSON.stringify({ teamSlug: team, foundationSlug: foundation, vectorSlug: slug, name: slug, task: "qa", version: "1.0.0" }) },
+          { adapter_config: { name: "adapter_config.json", bytes: Buffer.from(cfg) }, adapter_model: { name: "adapter_model.safetensors", bytes: model } },
+        ),
+      );
+    const ok = await publish("lora-valid", JSON.stringify(config), weights);
+    expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+
+    const headerLen = Number(Buffer.from(weights).readBigUInt64LE(0));
+    const flipped = Buffer.from(weights);
+    flipped[8 + 3] = 0x7b;
+    flipped[8 + Math.floor(headerLen / 2)] = 0x22;
+    const cases: [string, string, Uint8Array][] = [
+      ["config not JSON", "{ r: 2,", weights],
+      ["rank zero", JSON.stringify({ ...config, r: 0 }), weights],
+      ["rank disagrees with the factors", JSON.stringify({ ...config, r: 4 }), weights],
+      ["alpha not a number", JSON.stringify({ ...config, lora_alpha: "four" }), weights],
+      ["no module matches the base", JSON.stringify({ ...config, target_modules: ["nowhere"] }), weights],
+      ["DoRA", JSON.stringify({ ...config, use_dora: true }), weights],
+      ["not LoRA", JSON.stringify({ ...config, peft_type: "IA3" }), weights],
+      ["weights header corrupted", JSON.stringify(config), flipped],
+      ["weights truncated", JSON.stringify(config), Buffer.from(weights).subarray(0, weights.length - 7)],
+      ["weights empty", JSON.stringify(config), new Uint8Array(0)],
+    ];
+    const db = createDb(limitsOff.databaseUrl);
+    try {
+      for (const [i, [what, cfg, model]] of cases.entries()) {
+        const slug = `lora-bad-${i}`;
+        const res = await publish(slug, cfg, model);
+        expect(res.status, `${what}: ${JSON.stringify(res.body)}`).toBeGreaterThanOrEqual(400);
+        expect(res.status, what).toBeLessThan(500);
+        expect(typeof res.body.error.message, what).toBe("string");
+        expect(await db.taskVector.count({ where: { slug } }), what).toBe(0);
+      }
+    } finally {
+      await db.$disconnect();
+    }
+    expect(await readdir(path.join(limitsOff.blobDir, "tmp")).catch(() => [])).toEqual([]);
   });
 
   it("refuses path traversal in names, and never uses an upload's file name as a path", async () => {
