@@ -47,6 +47,7 @@ const schema = z.object({
   GITHUB_SECRET: optionalString,
   GRAFT_AUTO_MIGRATE: z.enum(["0", "1", "true", "false", ""], { error: "must be 1/true or 0/false" }).optional(),
   GRAFT_RATE_LIMITS: optionalString,
+  GRAFT_UPLOAD_IDLE_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).positive("must be positive").default(60),
   GRAFT_TRUSTED_PROXIES: z.coerce.number({ error: "must be a number" }).int().min(0).max(10).default(0),
   GRAFT_BLOB_STORE: z.enum(["local", "s3"], { error: "must be local or s3" }).default("local"),
   GRAFT_QUEUE: z.enum(["db", "pgboss"], { error: "must be db or pgboss" }).default("db"),
@@ -118,6 +119,8 @@ export interface Env {
   /** Apply pending prisma/migrations when the server starts (default on). */
   autoMigrate: boolean;
   rateLimits: RateLimits;
+  /** An upload that sends nothing for this long is cut off (408). */
+  uploadIdleMs: number;
   /** Proxies in front of the app whose X-Forwarded-For entries are trusted. */
   trustedProxies: number;
   /** Committed blobs: local disk under blobDir, or S3 (blobDir is then the staging area and read cache). */
@@ -191,6 +194,7 @@ export function parseEnv(source: Record<string, string | undefined>, repoRoot = 
       github: v.GITHUB_ID && v.GITHUB_SECRET ? { clientId: v.GITHUB_ID, clientSecret: v.GITHUB_SECRET } : null,
       autoMigrate: v.GRAFT_AUTO_MIGRATE !== "0" && v.GRAFT_AUTO_MIGRATE !== "false",
       rateLimits,
+      uploadIdleMs: v.GRAFT_UPLOAD_IDLE_SECONDS * 1000,
       trustedProxies: v.GRAFT_TRUSTED_PROXIES,
       queue: { kind: v.GRAFT_QUEUE, expireInSeconds: v.GRAFT_QUEUE_EXPIRE_SECONDS, maxShardBytes: v.GRAFT_MERGE_SHARD_BYTES },
       blobStore:

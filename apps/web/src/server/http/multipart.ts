@@ -28,6 +28,8 @@ export interface MultipartOptions {
   maxBytes: number;
   /** Largest non-file field, in bytes (model cards are the big ones). */
   maxFieldBytes?: number;
+  /** A body that sends nothing for this long is cut off with 408 (GRAFT_UPLOAD_IDLE_SECONDS). */
+  idleTimeoutMs?: number;
 }
 
 /** Room for part headers and text fields on top of the file bytes when checking Content-Length. */
@@ -76,9 +78,18 @@ export async function parseMultipart(req: Request, blobs: BlobStore, opts: Multi
 
   await new Promise<void>((resolve, reject) => {
     let failed = false;
+    // A stalled client must not hold a connection and a half-written scratch file forever.
+    let idle: NodeJS.Timeout | null = null;
+    const idleMs = opts.idleTimeoutMs;
+    const rearm = () => {
+      if (!idleMs || failed) return;
+      if (idle) clearTimeout(idle);
+      idle = setTimeout(() => fail(new HttpError(408, "TIMEOUT", `the upload stalled: nothing arrived for ${Math.round(idleMs / 1000)} s`)), idleMs);
+    };
     const fail = (e: unknown) => {
       if (failed) return;
       failed = true;
+      if (idle) clearTimeout(idle);
       body.unpipe(parser);
       parser.destroy();
       body.destroy();
@@ -114,11 +125,15 @@ export async function parseMultipart(req: Request, blobs: BlobStore, opts: Multi
     parser.on("partsLimit", () => fail(new HttpError(400, "INVALID", "too many form parts")));
     parser.on("error", (e) => fail(new HttpError(400, "INVALID", `malformed multipart body: ${(e as Error).message}`)));
     body.on("error", (e) => fail(e));
+    body.on("data", rearm);
+    body.on("end", () => idle && clearTimeout(idle));
     parser.on("close", () => {
+      if (idle) clearTimeout(idle);
       void Promise.allSettled(pending).then(() => {
         if (!failed) resolve();
       });
     });
+    rearm();
     body.pipe(parser);
   });
 

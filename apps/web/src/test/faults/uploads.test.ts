@@ -2,6 +2,8 @@
 // - the web process is killed (SIGKILL) halfway through a large upload: after
 //   a restart there is no row, no blob, only a cut-off scratch file that
 //   garbage collection removes, and the same upload then succeeds;
+// - a client stalls in the middle of an upload: a 408 once nothing arrived
+//   for GRAFT_UPLOAD_IDLE_SECONDS, with nothing stored;
 // - the disk fills up during an upload (a small tmpfs as the blob folder;
 //   needs root to mount): a clear 507, no row, no blob, no scratch file left,
 //   and the server keeps serving.
@@ -14,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectGarbage } from "@graft/core";
 import { createDb } from "@graft/db";
 import { LocalBlobStore } from "@graft/storage";
+import { ensureBuilt } from "../build";
 import { startServer, type TestServer } from "../server";
 import { ApiClient, multipart, unique } from "../client";
 import { writeFixtures, type FixtureSet } from "../fixtures";
@@ -21,9 +24,11 @@ import { writeFixtures, type FixtureSet } from "../fixtures";
 let dir: string;
 let fx: FixtureSet;
 beforeAll(async () => {
+  // Servers start inside the tests below: build first, under the hook's longer timeout.
+  await ensureBuilt();
   dir = await mkdtemp(path.join(tmpdir(), "graft-faults-"));
   fx = await writeFixtures(dir);
-});
+}, 900_000);
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -35,7 +40,13 @@ const MIB = 1024 * 1024;
  * for `tensorBytes` of float32 data, streamed 1 MiB at a time; `onChunk` sees
  * the count of data chunks sent so far.
  */
-function slowFoundationUpload(fields: Record<string, string>, tensorBytes: number, onChunk: (sent: number) => void): { body: ReadableStream<Uint8Array>; contentType: string } {
+function slowFoundationUpload(
+  fields: Record<string, string>,
+  tensorBytes: number,
+  onChunk: (sent: number) => void,
+  /** Stop sending (without ending the body) once this many chunks went out. */
+  stallAfter = Infinity,
+): { body: ReadableStream<Uint8Array>; contentType: string } {
   const boundary = `graft-${Date.now()}`;
   const enc = new TextEncoder();
   const header = JSON.stringify({ w: { dtype: "F32", shape: [tensorBytes / 4], data_offsets: [0, tensorBytes] } });
@@ -55,6 +66,7 @@ function slowFoundationUpload(fields: Record<string, string>, tensorBytes: numbe
       controller.enqueue(enc.encode(padded));
     },
     async pull(controller) {
+      if (sent >= stallAfter) return new Promise<void>(() => {});
       if (sent === chunks) {
         controller.enqueue(enc.encode(`\r\n--${boundary}--\r\n`));
         controller.close();
@@ -127,6 +139,36 @@ describe("a web process killed during an upload", () => {
     } finally {
       await second?.stop();
       await first.stop();
+    }
+  });
+});
+
+describe("a client that stalls in the middle of an upload", () => {
+  it("is cut off with 408 once nothing arrives for the idle timeout, and nothing is stored", async () => {
+    const server = await startServer({ env: { GRAFT_UPLOAD_IDLE_SECONDS: "1" } });
+    try {
+      const { client, team } = await newOwner(server);
+      const upload = slowFoundationUpload({ teamSlug: team, slug: "stalled", name: "Stalled", architecture: "llama", licence: "mit" }, 16 * MIB, () => {}, 4);
+      const started = Date.now();
+      const res = await fetch(`${server.baseUrl}/api/v1/foundations`, {
+        method: "POST",
+        body: upload.body,
+        headers: { "content-type": upload.contentType, cookie: client.cookieHeader(), origin: server.baseUrl },
+        duplex: "half",
+      } as RequestInit);
+      expect(res.status).toBe(408);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("TIMEOUT");
+      expect(Date.now() - started).toBeLessThan(30_000);
+      const db = createDb(server.databaseUrl);
+      try {
+        expect(await db.foundation.count()).toBe(0);
+        expect(await db.blob.count()).toBe(0);
+      } finally {
+        await db.$disconnect();
+      }
+      expect(await readdir(path.join(server.blobDir, "tmp")).catch(() => [])).toEqual([]);
+    } finally {
+      await server.stop();
     }
   });
 });

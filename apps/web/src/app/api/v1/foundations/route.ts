@@ -34,7 +34,7 @@ export const POST = withErrors(async (req) => {
     const foundation = await registerFoundation(ctx, actor, { ...meta, source: { kind: "path", path } });
     return json({ foundation }, { status: 201 });
   }
-  const upload = await parseMultipart(req, ctx.blobs, { fileFields: ["file"], maxBytes: getEnv().maxUploadBytes });
+  const upload = await parseMultipart(req, ctx.blobs, { fileFields: ["file"], maxBytes: getEnv().maxUploadBytes, idleTimeoutMs: getEnv().uploadIdleMs });
   try {
     const file = upload.files.file;
     if (!file) throw new HttpError(400, "INVALID", "multipart field `file` (the .safetensors checkpoint) is missing");

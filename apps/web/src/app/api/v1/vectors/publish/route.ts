@@ -53,6 +53,7 @@ export const POST = withErrors(async (req) => {
     fileFields: ["file", "adapter_config", "adapter_model"],
     maxBytes: getEnv().maxUploadBytes,
     maxFieldBytes: 256 * 1024,
+    idleTimeoutMs: getEnv().uploadIdleMs,
   });
   try {
     const { kind, ...meta } = parseMeta(upload.fields.meta);
