@@ -234,7 +234,8 @@ describe("request hygiene", () => {
     }
     const team = unique("lab");
     expect((await c.post("/api/v1/teams", { slug: team, name: "Lab" })).status).toBe(201);
-    const bytes = await readFile(fx.base);
+    // Not fx.base: the adapter case above registered that one on this server already.
+    const bytes = await readFile(fx.otherBase);
     const evilName = "../../../../tmp/graft-escaped.safetensors";
     const res = await c.post(
       "/api/v1/foundations",
