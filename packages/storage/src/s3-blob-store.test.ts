@@ -39,6 +39,13 @@ beforeEach(async () => {
   });
 });
 
+/** A fresh local folder, deleted after the run. */
+async function tempDir(prefix: string): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
 function makeStore(scratchDir: string, prefix: string, extra: { maxBytes?: number } = {}) {
   return new S3BlobStore({
     bucket: BUCKET,
@@ -68,7 +75,7 @@ describe("S3BlobStore", () => {
     expect(await store.stat(sha(data))).toEqual({ hash: sha(data), size: data.length });
 
     // A second store instance (another web replica) has no cached copy and reads from S3.
-    const other = makeStore(await mkdtemp(join(tmpdir(), "graft-s3-other-")), (store as unknown as { prefix: string }).prefix);
+    const other = makeStore(await tempDir("graft-s3-other-"), (store as unknown as { prefix: string }).prefix);
     expect((await readAll(await other.createReadStream(sha(data)))).equals(data)).toBe(true);
     const part = await readAll(await other.createReadStream(sha(data), { start: 6_000_000, end: 6_000_099 }));
     expect(part.equals(data.subarray(6_000_000, 6_000_100))).toBe(true);
@@ -93,7 +100,7 @@ describe("S3BlobStore", () => {
   it("downloads into the local cache once for localPath, verifying the hash", async () => {
     const data = randomBytes(70_000);
     const { hash } = await store.commit(await store.stage(chunks(data, 10_000)));
-    const cold = makeStore(await mkdtemp(join(tmpdir(), "graft-s3-cold-")), (store as unknown as { prefix: string }).prefix);
+    const cold = makeStore(await tempDir("graft-s3-cold-"), (store as unknown as { prefix: string }).prefix);
     const path = await cold.localPath(hash);
     expect((await readFile(path)).equals(data)).toBe(true);
     expect(await cold.localPath(hash)).toBe(path);
