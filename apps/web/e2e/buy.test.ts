@@ -4,17 +4,15 @@
 // licence terms and the "test payment" label, buys, finds the vector in their
 // library with its licence and source, and downloads the exact file; the
 // seller then sees the sale on the dashboard (chart, totals) and refunds it.
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, newPage, requireChromium } from "./browser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient, multipart } from "../src/test/client";
 import { sha256File, writeFixtures, type FixtureSet } from "../src/test/fixtures";
 import { startServer, type TestServer } from "../src/test/server";
-
-const CHROMIUM = process.env.GRAFT_CHROMIUM ?? "/usr/bin/chromium";
 
 let server: TestServer;
 let browser: Browser;
@@ -28,7 +26,7 @@ const teamSlug = `shop-${suffix}`;
 const vectorSlug = "contract-review";
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set GRAFT_CHROMIUM)`);
+  requireChromium();
   server = await startServer({ env: { GRAFT_DEPLOYMENT: "local", PLATFORM_FEE_PERCENT: "10" } });
   dir = await mkdtemp(path.join(tmpdir(), "graft-e2e-buy-"));
   fx = await writeFixtures(dir);
@@ -51,16 +49,9 @@ beforeAll(async () => {
   const pub = await seller.post("/api/v1/vectors/publish", await multipart({ meta: JSON.stringify(meta) }, { file: fx.taskVector }));
   expect(pub.status, JSON.stringify(pub.body)).toBe(201);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-  const context = await browser.newContext({ baseURL: server.baseUrl, acceptDownloads: true });
-  context.setDefaultTimeout(30_000);
-  page = await context.newPage();
-  const sellerContext = await browser.newContext({ baseURL: server.baseUrl });
-  sellerContext.setDefaultTimeout(30_000);
-  sellerPage = await sellerContext.newPage();
+  browser = await launchChromium();
+  page = await newPage(browser, server.baseUrl, { acceptDownloads: true });
+  sellerPage = await newPage(browser, server.baseUrl);
 }, 900_000);
 
 afterAll(async () => {

@@ -3,18 +3,17 @@
 // library, preview their interference, merge, watch the job reach 100 %,
 // download the archive and check what is inside with tar.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, newPage, requireChromium } from "./browser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../src/test/server";
 import { writeFixtures } from "../src/test/fixtures";
 import { setUpEquipWorld, type EquipWorld } from "../src/test/equip-setup";
 
-const CHROMIUM = process.env.GRAFT_CHROMIUM ?? "/usr/bin/chromium";
 const exec = promisify(execFile);
 
 let server: TestServer;
@@ -24,17 +23,12 @@ let dir: string;
 let w: EquipWorld;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set GRAFT_CHROMIUM)`);
+  requireChromium();
   server = await startServer();
   dir = await mkdtemp(path.join(tmpdir(), "graft-e2e-equip-"));
   w = await setUpEquipWorld(server.baseUrl, await writeFixtures(dir));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-  const context = await browser.newContext({ baseURL: server.baseUrl, acceptDownloads: true });
-  context.setDefaultTimeout(30_000);
-  page = await context.newPage();
+  browser = await launchChromium();
+  page = await newPage(browser, server.baseUrl, { acceptDownloads: true });
 }, 900_000);
 
 afterAll(async () => {

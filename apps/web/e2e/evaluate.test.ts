@@ -2,18 +2,17 @@
 // (trained here on the tiny configuration) carry suites; a merge job run by
 // the embedded worker scores the merge, the API returns the comparison, and
 // the job page charts base vs each vector alone vs the merge per suite.
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, newPage, requireChromium } from "./browser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "@graft/db";
 import { TINY_CONFIG, trainDemo, versionEvalJson, type DemoModels } from "@graft/lab";
 import { startServer, type TestServer } from "../src/test/server";
 import { ApiClient, multipart, unique } from "../src/test/client";
 import { equipRecipe } from "../src/test/equip-setup";
-
-const CHROMIUM = process.env.GRAFT_CHROMIUM ?? "/usr/bin/chromium";
 
 let server: TestServer;
 let browser: Browser;
@@ -28,7 +27,7 @@ const team = unique("eval-team");
 const ref = (task: string) => `${team}/${task}@1.0.0`;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set GRAFT_CHROMIUM)`);
+  requireChromium();
   cacheRoot = mkdtempSync(path.join(tmpdir(), "graft-eval-e2e-"));
   [server, models] = await Promise.all([startServer(), trainDemo(TINY_CONFIG, { cacheRoot })]);
 
@@ -51,13 +50,8 @@ beforeAll(async () => {
     await db.$disconnect();
   }
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-  const context = await browser.newContext({ baseURL: server.baseUrl });
-  context.setDefaultTimeout(30_000);
-  page = await context.newPage();
+  browser = await launchChromium();
+  page = await newPage(browser, server.baseUrl);
 }, 900_000);
 
 afterAll(async () => {

@@ -2,16 +2,14 @@
 // against the production build: sign up, create a team, register a
 // foundation by upload, publish a task vector (after seeing a rejected
 // upload's mismatch list), find it in the catalog, open it and download it.
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, newPage, requireChromium } from "./browser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../src/test/server";
 import { sha256File, writeFixtures, type FixtureSet } from "../src/test/fixtures";
-
-const CHROMIUM = process.env.GRAFT_CHROMIUM ?? "/usr/bin/chromium";
 
 let server: TestServer;
 let browser: Browser;
@@ -26,17 +24,12 @@ const foundationSlug = `e2e-base-${suffix}`;
 const vectorSlug = "clinical-notes";
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set GRAFT_CHROMIUM)`);
+  requireChromium();
   server = await startServer();
   dir = await mkdtemp(path.join(tmpdir(), "graft-e2e-"));
   fx = await writeFixtures(dir);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-  const context = await browser.newContext({ baseURL: server.baseUrl, acceptDownloads: true });
-  context.setDefaultTimeout(30_000);
-  page = await context.newPage();
+  browser = await launchChromium();
+  page = await newPage(browser, server.baseUrl, { acceptDownloads: true });
 }, 900_000);
 
 afterAll(async () => {

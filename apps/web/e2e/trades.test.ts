@@ -3,17 +3,16 @@
 // the other team's trade-only vector page; alice, owner of that team, accepts
 // it on /trades; then carol, a plain member of bob's team, downloads the
 // vector and reviews it.
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, newPage, requireChromium } from "./browser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../src/test/server";
 import { ApiClient, multipart, unique } from "../src/test/client";
 import { sha256File, writeFixtures, type FixtureSet } from "../src/test/fixtures";
 
-const CHROMIUM = process.env.GRAFT_CHROMIUM ?? "/usr/bin/chromium";
 const PASSWORD = "correct-horse-battery";
 
 let server: TestServer;
@@ -52,9 +51,7 @@ async function seed() {
 }
 
 async function signedInPage(email: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL: server.baseUrl, acceptDownloads: true });
-  context.setDefaultTimeout(30_000);
-  const page = await context.newPage();
+  const page = await newPage(browser, server.baseUrl, { acceptDownloads: true });
   await page.goto("/signin");
   await page.getByTestId("signin-email").fill(email);
   await page.getByTestId("signin-password").fill(PASSWORD);
@@ -64,15 +61,12 @@ async function signedInPage(email: string): Promise<Page> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set GRAFT_CHROMIUM)`);
+  requireChromium();
   server = await startServer();
   dir = await mkdtemp(path.join(tmpdir(), "graft-e2e-trade-"));
   fx = await writeFixtures(dir);
   await seed();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 900_000);
 
 afterAll(async () => {

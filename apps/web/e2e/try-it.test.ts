@@ -2,16 +2,15 @@
 // a foundation of the demo model family (trained here on the tiny
 // configuration), equips a free task vector and sees the base and the
 // equipped continuations side by side.
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, newPage, requireChromium } from "./browser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TINY_CONFIG, trainDemo, type DemoModels } from "@graft/lab";
 import { startServer, type TestServer } from "../src/test/server";
 import { ApiClient, multipart, unique } from "../src/test/client";
-
-const CHROMIUM = process.env.GRAFT_CHROMIUM ?? "/usr/bin/chromium";
 
 let server: TestServer;
 let browser: Browser;
@@ -23,7 +22,7 @@ const team = unique("try-team");
 let vectorLabel = "";
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set GRAFT_CHROMIUM)`);
+  requireChromium();
   cacheRoot = mkdtempSync(path.join(tmpdir(), "graft-try-e2e-"));
   [server, models] = await Promise.all([startServer(), trainDemo(TINY_CONFIG, { cacheRoot })]);
 
@@ -38,13 +37,8 @@ beforeAll(async () => {
   expect(published.status, JSON.stringify(published.body)).toBe(201);
   vectorLabel = `${team}/names@1.0.0`;
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-  const context = await browser.newContext({ baseURL: server.baseUrl });
-  context.setDefaultTimeout(30_000);
-  page = await context.newPage();
+  browser = await launchChromium();
+  page = await newPage(browser, server.baseUrl);
 }, 900_000);
 
 afterAll(async () => {
