@@ -5,6 +5,7 @@
 
 import { useState } from "react";
 import { apiFetch, errorMessage } from "@/lib/api-client";
+import { GenerateRow, SideBySide } from "./TryOutput";
 
 export interface TryableVector {
   versionId: string;
@@ -85,32 +86,15 @@ export function TryItPanel({ foundation, vectors, signedIn }: { foundation: stri
           ))}
         </div>
       )}
-      <div className="row">
-        <label className="choice small">
-          temperature
-          <input type="number" step={0.1} min={0} max={2} value={temperature} onChange={(e) => setTemperature(Number(e.target.value))} style={{ width: "5rem" }} />
-        </label>
-        <button type="button" disabled={busy} onClick={() => void run()} data-testid="try-run">
-          {busy ? "Generating…" : "Generate"}
-        </button>
-      </div>
+      <GenerateRow temperature={temperature} onTemperature={setTemperature} busy={busy} onRun={() => void run()} testId="try-run" />
       {error && <div className="alert error">{error}</div>}
       {result && (
-        <div className="form-row">
-          <div>
-            <strong className="small">Base</strong>
-            <pre className="mono small" style={{ whiteSpace: "pre-wrap" }} data-testid="try-base">
-              {prompt}
-              {result.base}
-            </pre>
-          </div>
-          <div>
-            <strong className="small">Equipped</strong>
-            <pre className="mono small" style={{ whiteSpace: "pre-wrap" }} data-testid="try-equipped">
-              {result.equipped === null ? "(choose vectors to equip)" : prompt + result.equipped}
-            </pre>
-          </div>
-        </div>
+        <SideBySide
+          columns={[
+            { label: "Base", text: prompt + result.base, testId: "try-base" },
+            { label: "Equipped", text: result.equipped === null ? "(choose vectors to equip)" : prompt + result.equipped, testId: "try-equipped" },
+          ]}
+        />
       )}
     </div>
   );

@@ -4,6 +4,7 @@
 
 import { useState } from "react";
 import { apiFetch, errorMessage } from "@/lib/api-client";
+import { GenerateRow, SideBySide } from "../TryOutput";
 
 interface TryMergedResponse {
   base: string;
@@ -39,27 +40,15 @@ export function TryMergedPanel({ jobId }: { jobId: string }) {
         Prompt
         <textarea value={prompt} rows={2} maxLength={500} onChange={(e) => setPrompt(e.target.value)} data-testid="try-merged-prompt" />
       </label>
-      <div className="row">
-        <label className="choice small">
-          temperature
-          <input type="number" step={0.1} min={0} max={2} value={temperature} onChange={(e) => setTemperature(Number(e.target.value))} style={{ width: "5rem" }} />
-        </label>
-        <button type="button" disabled={busy} onClick={() => void run()} data-testid="try-merged-run">
-          {busy ? "Generating…" : "Generate"}
-        </button>
-      </div>
+      <GenerateRow temperature={temperature} onTemperature={setTemperature} busy={busy} onRun={() => void run()} testId="try-merged-run" />
       {error && <div className="alert error">{error}</div>}
       {result && (
-        <div className="form-row">
-          <div>
-            <strong className="small">Base</strong>
-            <pre className="mono small" style={{ whiteSpace: "pre-wrap" }} data-testid="try-merged-base">{prompt + result.base}</pre>
-          </div>
-          <div>
-            <strong className="small">Merged</strong>
-            <pre className="mono small" style={{ whiteSpace: "pre-wrap" }} data-testid="try-merged-output">{prompt + result.merged}</pre>
-          </div>
-        </div>
+        <SideBySide
+          columns={[
+            { label: "Base", text: prompt + result.base, testId: "try-merged-base" },
+            { label: "Merged", text: prompt + result.merged, testId: "try-merged-output" },
+          ]}
+        />
       )}
     </div>
   );
