@@ -19,16 +19,17 @@ export function dialectOf(databaseUrl: string): Dialect {
   throw new Error(`DATABASE_URL must be a file: (SQLite) or postgresql: URL, got "${databaseUrl.split(":")[0]}:"`);
 }
 
-const dialects = new WeakMap<object, Dialect>();
-
 export function createDb(databaseUrl: string): Db {
-  const dialect = dialectOf(databaseUrl);
-  const db =
-    dialect === "sqlite"
-      ? new PrismaClient({ adapter: new PrismaLibSQL({ url: databaseUrl }) })
-      : (new PostgresPrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) }) as unknown as Db);
-  dialects.set(db, dialect);
-  return db;
+  if (dialectOf(databaseUrl) === "sqlite") return new PrismaClient({ adapter: new PrismaLibSQL({ url: databaseUrl }) });
+  return new PostgresPrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) }) as unknown as Db;
+}
+
+/**
+ * The engine behind a Prisma client or one of its transaction clients (the
+ * generated clients name their provider, and transaction clients inherit it).
+ */
+export function dialectOfClient(client: object): Dialect {
+  return (client as { _activeProvider?: string })._activeProvider === "postgresql" ? "postgresql" : "sqlite";
 }
 
 /**
@@ -37,5 +38,5 @@ export function createDb(databaseUrl: string): Db {
  * which the SQLite client's types do not know.
  */
 export function containsInsensitive(db: Db, value: string): { contains: string } {
-  return dialects.get(db) === "postgresql" ? ({ contains: value, mode: "insensitive" } as { contains: string }) : { contains: value };
+  return dialectOfClient(db) === "postgresql" ? ({ contains: value, mode: "insensitive" } as { contains: string }) : { contains: value };
 }

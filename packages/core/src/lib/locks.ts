@@ -6,11 +6,11 @@
  * wait for each other (released at COMMIT or ROLLBACK), while unrelated keys
  * proceed in parallel.
  */
+import { dialectOfClient } from "@graft/db";
 import type { DbClient } from "../context";
 
 export async function lockForTransaction(tx: DbClient, key: string): Promise<void> {
-  // Prisma's clients (and their transaction clients) name their engine here.
-  if ((tx as unknown as { _activeProvider?: string })._activeProvider !== "postgresql") return;
+  if (dialectOfClient(tx) !== "postgresql") return;
   await tx.$queryRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext($1))::text AS locked`, key);
 }
 
