@@ -9,7 +9,7 @@ import wabtInit from "wabt";
 
 const dir = join(import.meta.dirname, "..", "packages", "merge", "src", "simd");
 const wabt = await wabtInit();
-const module = wabt.parseWat("kernels.wat", readFileSync(join(dir, "kernels.wat"), "utf8"), { simd: true });
+const module = wabt.parseWat("kernels.wat", readFileSync(join(dir, "kernels.wat"), "utf8"), { simd: true, bulk_memory: true });
 module.validate();
 const { buffer } = module.toBinary({});
 const base64 = Buffer.from(buffer).toString("base64");

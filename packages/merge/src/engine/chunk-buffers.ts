@@ -44,8 +44,9 @@ export class ChunkBuffers {
     this.outBacking = floats();
     this.outBytes = arena?.bytes(capacity * 4) ?? new Uint8Array(0);
     // Stored dtypes are at most 4 bytes (F64 is read through the JS path).
-    this.slots = [0, 1].map(() => Array.from({ length: models + 1 }, () => arena?.bytes(capacity * 4) ?? null));
-    this.staging = arena?.bytes(capacity * 2) ?? null;
+    const readSlot = () => (arena && capacity > 0 ? arena.bytes(capacity * 4) : null);
+    this.slots = [0, 1].map(() => Array.from({ length: models + 1 }, readSlot));
+    this.staging = arena && capacity > 0 ? arena.bytes(capacity * 2) : null;
   }
 
   /** BF16 bytes where the SIMD kernels can read them: in place, or copied to the staging slot; null if neither. */
@@ -77,8 +78,9 @@ export class ChunkBuffers {
     return this.slots[chunk % 2]![input] ?? undefined;
   }
 
-  private static fit(a: Float32Array, n: number): Float32Array {
-    return a.length >= n ? a : new Float32Array(n);
+  /** `a` if it holds n floats, else a new buffer (in the arena while it has room). */
+  private fit(a: Float32Array, n: number): Float32Array {
+    return a.length >= n ? a : (this.arena?.floats(n) ?? new Float32Array(n));
   }
 
   /** Decodes one chunk of every input into the buffers and returns the kernel's view of it. */
@@ -86,19 +88,19 @@ export class ChunkBuffers {
     const arena = this.arena;
     let baseValues: Float32Array | null = null;
     if (base) {
-      this.base = ChunkBuffers.fit(this.base, length);
+      this.base = this.fit(this.base, length);
       baseValues = this.fill(base, this.base.subarray(0, length));
     }
-    this.outBacking = ChunkBuffers.fit(this.outBacking, length);
-    this.out = this.outBacking.subarray(0, length);
     const views = models.map((raw, i): ModelTensor => {
       const isCheckpoint = inputs[i]!.kind === "checkpoint";
       let weights: Float32Array | null = null;
       let delta: Float32Array | null = null;
-      const weightsBuf = (this.weights[i] = ChunkBuffers.fit(this.weights[i]!, length)).subarray(0, length);
-      const deltaBuf = (this.deltas[i] = ChunkBuffers.fit(this.deltas[i]!, length)).subarray(0, length);
+      const deltaBuf = (this.deltas[i] = this.fit(this.deltas[i]!, length)).subarray(0, length);
       const getWeights = (): Float32Array => {
-        if (!weights) weights = isCheckpoint ? this.fill(raw!, weightsBuf) : addInto(baseValues, getDelta(), weightsBuf);
+        if (weights) return weights;
+        // Allocated on first use: methods that only need deltas never hold the weights.
+        const weightsBuf = (this.weights[i] = this.fit(this.weights[i]!, length)).subarray(0, length);
+        weights = isCheckpoint ? this.fill(raw!, weightsBuf) : addInto(baseValues, getDelta(), weightsBuf);
         return weights;
       };
       const getDelta = (): Float32Array => {
@@ -120,9 +122,19 @@ export class ChunkBuffers {
     return { offset, length, base: baseValues, models: views };
   }
 
-  /** The merged chunk in `dtype`'s bytes (valid until the next chunk). */
+  /** The output buffer for a chunk of `length` elements (valid until the next chunk). */
+  outFor(length: number): Float32Array {
+    this.outBacking = this.fit(this.outBacking, length);
+    this.out = this.outBacking.subarray(0, length);
+    return this.out;
+  }
+
+  /** The merged chunk (`outFor`'s buffer) in `dtype`'s bytes (valid until the next chunk). */
   encodeOut(dtype: DType): Uint8Array {
     const n = this.out.length;
+    if (dtype === "BF16" && this.arena?.owns(this.out) && this.outBytes.byteLength < n * 2) {
+      this.outBytes = this.arena.bytes(n * 2) ?? this.outBytes;
+    }
     if (dtype === "BF16" && this.arena?.owns(this.out) && this.outBytes.byteLength >= n * 2) {
       const bytes = this.outBytes.subarray(0, n * 2);
       this.arena.encodeBf16(this.out, bytes, n);

@@ -35,7 +35,7 @@ export interface ExecuteOptions {
   copyFiles?: readonly string[];
   /** Elements per chunk; default 1 Mi (4 MiB of float32 per buffer). */
   chunkElements?: number;
-  /** Tensors whose stored bytes for all inputs fit here are read only once, even when the method scans them several times. Default 256 MiB. */
+  /** Tensors whose stored bytes for all inputs fit here are read only once, even when the method scans them several times; when their decoded base and deltas fit too, they are decoded only once. Default 320 MiB. */
   retainBytes?: number;
   onProgress?: (p: MergeProgress) => void;
   signal?: AbortSignal;
@@ -60,7 +60,7 @@ export interface InputRecord {
 }
 
 export const DEFAULT_CHUNK = 1 << 20;
-const DEFAULT_RETAIN = 256 << 20;
+const DEFAULT_RETAIN = 320 << 20;
 
 export async function executePlan(plan: MergePlan, options: ExecuteOptions): Promise<MergeResult> {
   const meta = outputMetadata(plan, options.metadata);
@@ -154,6 +154,14 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
 
   const arena = SimdArena.create(arenaBytes(plan.models.length, chunkElements));
   const buffers = new ChunkBuffers(plan.models.length, arena, chunkElements);
+  // One memory for the decoded chunks of whichever tensor is kept decoded,
+  // reused from tensor to tensor rather than left to the garbage collector.
+  let decodeArena: SimdArena | null = null;
+  const decodeArenaFor = (bytes: number): SimdArena | null => {
+    if (decodeArena && decodeArena.capacity >= bytes) decodeArena.reset();
+    else decodeArena = SimdArena.create(bytes);
+    return decodeArena;
+  };
   const hasher = new TensorHasher();
   let checks: Promise<unknown> = Promise.resolve();
   let bytesDone = 0;
@@ -171,7 +179,7 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
       if (t.action === "copy") {
         await copyTensor(plan.base ?? plan.models[0]!, t, writer, hashes, chunkElements);
       } else {
-        await mergeTensor(plan, t, writer, hashes, buffers, chunkElements, retainBytes, options.signal);
+        await mergeTensor(plan, t, writer, hashes, buffers, decodeArenaFor, chunkElements, retainBytes, options.signal);
       }
       // Digests arrive from the hashing thread; the previous tensor's are
       // checked now, so hashing overlaps the next tensor's arithmetic.
@@ -201,10 +209,20 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
   }
 }
 
-/** WebAssembly memory for one chunk of every buffer: floats (base, out, weights and deltas per model), read slots (two sets), encoded output. */
+/** WebAssembly memory for one chunk of every buffer: floats (base, out, weights, deltas and a kernel's scratch per model), read slots (two sets), encoded output. */
 function arenaBytes(models: number, chunkElements: number): number {
   const perBuffer = Math.ceil((chunkElements * 4) / 16) * 16;
-  return perBuffer * (2 + 2 * models + 2 * (models + 1) + 2);
+  return perBuffer * (2 + 3 * models + 2 * (models + 1) + 2);
+}
+
+/** Stored dtypes read through the SIMD path are at most 4 bytes per element. */
+const maxElementBytes = 4;
+
+/** Room for a tensor's decoded chunks: stored bytes of every input, and base, weights, deltas and scratch per model. */
+function decodedArenaBytes(t: PlannedTensor, models: number, chunkLength: number): number {
+  const chunks = Math.max(1, Math.ceil(t.numel / chunkLength));
+  const perElement = maxElementBytes * (models + 1) + 4 * (1 + 3 * models);
+  return t.numel * perElement + chunks * 16 * (4 * models + 4);
 }
 
 /** An input's running content hash for the current tensor (computed on the hashing thread). */
@@ -265,6 +283,7 @@ async function mergeTensor(
   writer: ChunkWriter,
   hashes: Map<InputModel, ByteHash>,
   buffers: ChunkBuffers,
+  decodeArenaFor: (bytes: number) => SimdArena | null,
   chunkElements: number,
   retainBytes: number,
   signal?: AbortSignal,
@@ -290,7 +309,10 @@ async function mergeTensor(
   // Better still, when the decoded float32 data fits, keep the chunks decoded
   // (each with its own buffers): later passes then cost no I/O and no decoding.
   const decoded: { buffers: ChunkBuffers; chunk: MergeChunk }[] | null =
-    kernel.scanPasses > 0 && t.numel * 4 * (plan.models.length + 2) + storedBytes <= retainBytes ? [] : null;
+    kernel.scanPasses > 0 && storedBytes + t.numel * 4 * (plan.models.length + 1) <= retainBytes ? [] : null;
+  // Decoded chunks live in WebAssembly memory of their own (reserved, and
+  // committed only as it is written), where the SIMD kernels work in place.
+  const decodedArena = decoded ? decodeArenaFor(decodedArenaBytes(t, plan.models.length, len)) : null;
   const retained: Loaded[] | null = !decoded && kernel.scanPasses > 0 && storedBytes <= retainBytes ? [] : null;
 
   const load = async (c: number): Promise<Loaded> => {
@@ -300,7 +322,11 @@ async function mergeTensor(
     const count = Math.min(len, t.numel - offset);
     // Chunks kept for later passes need buffers of their own; the others are
     // read straight into the reusable (WebAssembly) slots.
-    const slot = (input: number) => (retained || decoded ? undefined : buffers.slot(c, input));
+    const slot = (input: number): Uint8Array | undefined => {
+      if (retained) return undefined;
+      if (decoded) return decodedArena?.bytes(count * maxElementBytes) ?? undefined;
+      return buffers.slot(c, input);
+    };
     const [base, ...models] = await Promise.all([
       plan.base ? plan.base.readChunk(t.name, offset, count, slot(0)) : null,
       ...plan.models.map((m, i) => m.readChunk(t.name, offset, count, slot(i + 1))),
@@ -323,15 +349,16 @@ async function mergeTensor(
       let chunk: MergeChunk;
       if (decoded?.[c]) ({ buffers: chunkBuffers, chunk } = decoded[c]!);
       else if (decoded) {
-        chunkBuffers = new ChunkBuffers(plan.models.length);
+        chunkBuffers = new ChunkBuffers(plan.models.length, decodedArena);
         chunk = chunkBuffers.view(offsets[c]!, count, loaded.base, loaded.models, plan.models);
         decoded[c] = { buffers: chunkBuffers, chunk };
       } else chunk = buffers.view(offsets[c]!, count, loaded.base, loaded.models, plan.models);
       if (!merging) {
         kernel.scan!(pass, chunk);
       } else {
-        kernel.merge(chunk, chunkBuffers.out);
-        await writer.writeChunk(t.name, chunkBuffers.encodeOut(t.outDtype));
+        // Output is never kept: every chunk, decoded or not, is merged into the reusable buffers.
+        kernel.merge(chunk, buffers.outFor(count));
+        await writer.writeChunk(t.name, buffers.encodeOut(t.outDtype));
       }
       // Every byte is hashed once, after its chunk was used; bytes kept for
       // later passes (raw, or behind lazily decoded views) are copied to the

@@ -2,7 +2,9 @@
  * SHA-256 of input tensors on the second core. Content fingerprints need a
  * hash of every byte the merge reads; doing that in a worker thread lets it
  * overlap the merge arithmetic instead of adding to it. Buffers the engine
- * no longer needs are transferred (zero-copy); others are copied.
+ * no longer needs are transferred (zero-copy); others are copied into
+ * buffers that the thread hands back once hashed, so copies reuse memory
+ * instead of allocating (and page-faulting) gigabytes of fresh buffers.
  *
  * The worker is inline JavaScript (eval) so it runs the same under tsx, a
  * bundler (Next.js) or plain node, with no file to locate at run time.
@@ -19,13 +21,17 @@ parentPort.on("message", (m) => {
     let h = hashes.get(m.key);
     if (!h) hashes.set(m.key, (h = createHash("sha256")));
     h.update(new Uint8Array(m.buffer, m.offset, m.length));
+    if (m.recycle) parentPort.postMessage({ type: "free", buffer: m.buffer }, [m.buffer]);
   } else if (m.type === "digest") {
     const h = hashes.get(m.key) ?? createHash("sha256");
     hashes.delete(m.key);
-    parentPort.postMessage({ id: m.id, hex: h.digest("hex") });
+    parentPort.postMessage({ type: "digest", id: m.id, hex: h.digest("hex") });
   }
 });
 `;
+
+/** Enough recycled buffers for the copies in flight (a few chunks of every input). */
+const MAX_FREE_BUFFERS = 32;
 
 export class TensorHasher {
   private readonly worker = new Worker(WORKER_SOURCE, { eval: true });
@@ -33,9 +39,15 @@ export class TensorHasher {
   private readonly pending = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
   private closing = false;
+  /** Copy buffers back from the hashing thread, ready for reuse. */
+  private readonly free: ArrayBuffer[] = [];
 
   constructor() {
-    this.worker.on("message", (m: { id: number; hex: string }) => {
+    this.worker.on("message", (m: { type: "digest"; id: number; hex: string } | { type: "free"; buffer: ArrayBuffer }) => {
+      if (m.type === "free") {
+        if (this.free.length < MAX_FREE_BUFFERS) this.free.push(m.buffer);
+        return;
+      }
       this.pending.get(m.id)?.resolve(m.hex);
       this.pending.delete(m.id);
     });
@@ -54,9 +66,17 @@ export class TensorHasher {
   /** Adds bytes to the hash `key`. With `transfer`, `bytes` is detached and must not be used again. */
   update(key: string, bytes: Uint8Array, transfer: boolean): void {
     if (this.failure) throw this.failure;
-    const owned = transfer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    const buffer = owned ? bytes.buffer : new Uint8Array(bytes).buffer;
-    this.worker.postMessage({ type: "update", key, buffer, offset: 0, length: bytes.byteLength }, [buffer as ArrayBuffer]);
+    const owned = transfer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
+    const buffer = owned ? (bytes.buffer as ArrayBuffer) : this.copyOf(bytes);
+    this.worker.postMessage({ type: "update", key, buffer, offset: 0, length: bytes.byteLength, recycle: !owned }, [buffer]);
+  }
+
+  /** `bytes` in a recycled buffer when one is large enough, else a new one. */
+  private copyOf(bytes: Uint8Array): ArrayBuffer {
+    const i = this.free.findIndex((b) => b.byteLength >= bytes.byteLength);
+    const buffer = i >= 0 ? this.free.splice(i, 1)[0]! : new ArrayBuffer(bytes.byteLength);
+    new Uint8Array(buffer, 0, bytes.byteLength).set(bytes);
+    return buffer;
   }
 
   /** The hex digest of everything added under `key` (which is then reset). */

@@ -1,6 +1,8 @@
 /**
- * The per-element mixing loop of generalized task arithmetic, compiled once
- * per (model count, consensus) into straight-line code.
+ * The per-element mixing loop of generalized task arithmetic: the SIMD
+ * kernel (simd/ops.ts) where WebAssembly SIMD runs, else JavaScript compiled
+ * once per (model count, consensus) into straight-line code — the reference
+ * the kernel matches bit for bit.
  *
  * Why it exists: this loop runs for every element of every tensor. A loop
  * over models inside the loop over elements (`deltas[i][j]`) or one pass per
@@ -15,6 +17,7 @@
  *                  matches (vote ≥ 0 → v_i > 0, else v_i < 0); divisor 0 → 1;
  *                  out[j] = base[j] + (normalize ? mixed / divisor : mixed) · lambda
  */
+import { simdMix } from "../simd/ops";
 import type { ConsensusMethod } from "./consensus";
 
 /** `scale` is lambda (or lambda / Σw when normalising without consensus). */
@@ -34,7 +37,10 @@ export function compileMix(models: number, consensus: ConsensusMethod | null): M
   const key = `${models}:${consensus ?? "none"}`;
   let fn = cache.get(key);
   if (!fn) {
-    fn = build(models, consensus);
+    const js = build(models, consensus);
+    fn = (out, base, deltas, weights, n, scale, normalize) => {
+      if (!simdMix(out, base, deltas, weights, n, scale, normalize, consensus)) js(out, base, deltas, weights, n, scale, normalize);
+    };
     cache.set(key, fn);
   }
   return fn;

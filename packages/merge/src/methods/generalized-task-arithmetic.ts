@@ -25,6 +25,7 @@
  * tensors of rank < 2 (one row: gathered whole).
  */
 import { GraftError } from "../errors";
+import { SimdArena } from "../simd/arena";
 import type { ParamValue, Prng, TensorKernel, TensorMergeInput } from "../types";
 import type { ConsensusMethod } from "./consensus";
 import { compileMix } from "./fused-mix";
@@ -168,7 +169,8 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
         if (d.length !== n) throw new GraftError("MISMATCH", `${where}: model ${i} chunk has ${d.length} elements, expected ${n}`);
         const sp = sparsifiers[i];
         if (sp) {
-          const buf = scratchOf(buffers, i, n);
+          // Beside the deltas in WebAssembly memory when they are there, so the SIMD kernels work in place.
+          const buf = SimdArena.owning(d)?.scratchFloats(i, n) ?? scratchOf(buffers, i, n);
           sp.apply(chunk.offset, d, buf);
           deltas[i] = buf;
         } else deltas[i] = d;

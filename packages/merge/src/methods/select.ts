@@ -23,6 +23,8 @@
  * torch's argsort leaves ties unspecified; this makes ours deterministic.
  */
 
+import { simdHistHigh, simdHistLow, simdKeepTop } from "../simd/ops";
+
 const ABS_MASK = 0x7fffffff;
 const BINS = 65536;
 
@@ -102,6 +104,7 @@ export class RankSelector {
     const hist = this.hiHist;
     this.count += x.length;
     if (!this.track) {
+      if (simdHistHigh(bits, hist)) return;
       for (let i = 0; i < bits.length; i++) hist[(bits[i] & ABS_MASK) >>> 16]++;
       return;
     }
@@ -159,6 +162,7 @@ export class RankSelector {
     if (single && !single[1].abs) {
       // The usual case (one boundary, no norms): a tight loop without lookups.
       const [hiBin, { hist }] = single;
+      if (simdHistLow(bits, hiBin, hist)) return;
       for (let i = 0; i < bits.length; i++) {
         const k = bits[i] & ABS_MASK;
         if (k >>> 16 === hiBin) hist[k & 0xffff]++;
@@ -255,6 +259,11 @@ export class RankRangeFilter {
       // zero them through a mask, without a data-dependent branch (the keep
       // decision is random to the branch predictor). Ties at the boundary key
       // are rare and take the ordered path.
+      const simdSeen = simdKeepTop(x, out, hiKey, this.hiSeen, hiQuota);
+      if (simdSeen !== null) {
+        this.hiSeen = simdSeen;
+        return;
+      }
       const outBits = floatBits(out);
       let seen = this.hiSeen;
       for (let i = 0; i < bits.length; i++) {

@@ -1,21 +1,39 @@
 /**
  * A WebAssembly memory that holds a merge's chunk buffers, so the SIMD
  * kernels (kernels.wat) decode and encode them in place. Copying data in and
- * out of WebAssembly memory would cost more than the kernels save; instead,
- * reads land directly in arena slots and the kernels' float32 arrays are
- * views of the same memory, which plain JavaScript reads and writes as usual.
+ * out of WebAssembly memory would cost as much as decoding; instead, reads
+ * land directly in arena slots and the kernels' float32 arrays are views of
+ * the same memory, which plain JavaScript reads and writes as usual.
  *
  * The arena is sized once per merge (views stay valid: the memory never
  * grows). Where WebAssembly SIMD is unavailable, create() returns null and
  * the engine uses the JavaScript paths.
+ *
+ * The arithmetic kernels (ops.ts) accept any arrays: `call` runs a kernel on
+ * the arena that owns the first of them, copying the others into a small
+ * staging region; arrays that belong to no arena go through a shared scratch
+ * arena, copied in and out.
  */
 import { KERNELS_WASM_BASE64 } from "./kernels.wasm";
 
-interface KernelExports {
+export interface KernelExports {
   bf16_decode(src: number, out: number, n: number): void;
   bf16_decode_minus(src: number, minus: number, out: number, n: number): void;
   bf16_encode(src: number, out: number, n: number): void;
+  gta_mix(out: number, base: number, ptrs: number, weights: number, m: number, n: number, scale: number, mode: number, normalize: number, acc: number, exact: number): void;
+  hist_high(bits: number, n: number, hist: number, spare: number): void;
+  hist_low(bits: number, n: number, bin: number, hist: number, spare: number): void;
+  keep_top(src: number, out: number, n: number, key: number, seen: number, quota: number): number;
 }
+
+/** One argument of a kernel call: an array, or working memory for the kernel alone. */
+export type KernelArg =
+  | {
+      view: ArrayBufferView;
+      /** The kernel writes it: a staged copy is copied back. */
+      output?: boolean;
+    }
+  | { scratchBytes: number };
 
 // Node provides WebAssembly at run time; the ES library types used here do
 // not declare it, so the few constructors needed are typed locally.
@@ -44,21 +62,76 @@ function kernelModule(): object | null {
 
 const PAGE = 65536;
 const LANES = 8; // kernels process 8 elements per step; the tail is done here
+/** Room for copies of small arguments (histograms, pointer tables) next to in-place data. */
+const STAGING_BYTES = 1 << 20;
+/** Kernels may read up to this many bytes past an array's end (never write). */
+const SLACK = 16;
+
+const owners = new WeakMap<ArrayBufferLike, SimdArena>();
+let shared: SimdArena | null = null;
 
 export class SimdArena {
   private used = 0;
+  private readonly staging: { start: number; end: number };
 
   private constructor(
     private readonly memory: WasmMemory,
     private readonly kernels: KernelExports,
-  ) {}
+    stagingBytes: number,
+  ) {
+    const region = this.bytes(stagingBytes);
+    this.staging = { start: region?.byteOffset ?? 0, end: (region?.byteOffset ?? 0) + (region?.byteLength ?? 0) };
+  }
 
-  static create(bytes: number): SimdArena | null {
+  static create(bytes: number, stagingBytes = STAGING_BYTES): SimdArena | null {
     const module = kernelModule();
     if (!module) return null;
-    const memory = new wasm.Memory({ initial: Math.ceil(bytes / PAGE) + 1 });
+    const memory = new wasm.Memory({ initial: Math.ceil((bytes + stagingBytes) / PAGE) + 1 });
     const instance = new wasm.Instance(module, { env: { memory } });
-    return new SimdArena(memory, instance.exports as unknown as KernelExports);
+    const arena = new SimdArena(memory, instance.exports as unknown as KernelExports, stagingBytes);
+    owners.set(memory.buffer, arena);
+    return arena;
+  }
+
+  /**
+   * Runs a kernel with the byte offsets of `args` in one arena: the arena
+   * owning the first argument, with the others staged beside it when they
+   * fit, else a shared scratch arena with every argument copied. Returns null
+   * where WebAssembly SIMD is unavailable.
+   */
+  static call<T>(args: readonly KernelArg[], run: (kernels: KernelExports, ptrs: number[], heap: ArrayBuffer) => T): T | null {
+    const first = args[0];
+    const home = first && "view" in first ? owners.get(first.view.buffer) : undefined;
+    if (home) {
+      const result = home.callStaged(args, run);
+      if (result.ran) return result.value;
+    }
+    const need = args.reduce((a, arg) => a + aligned(byteLength(arg) + SLACK), 0);
+    if (!shared || shared.staging.end - shared.staging.start < need) {
+      shared = SimdArena.create(0, Math.max(need, 2 * (shared ? shared.staging.end - shared.staging.start : 0), STAGING_BYTES));
+      if (!shared) return null;
+    }
+    const result = shared.callStaged(args, run);
+    return result.ran ? result.value : null;
+  }
+
+  /** Runs with arguments in this arena used in place and the others copied to staging (and back); ran: false if they do not fit. */
+  private callStaged<T>(args: readonly KernelArg[], run: (kernels: KernelExports, ptrs: number[], heap: ArrayBuffer) => T): { ran: true; value: T } | { ran: false } {
+    const heap = new Uint8Array(this.memory.buffer);
+    let next = this.staging.start;
+    const copies: { view: ArrayBufferView; output: boolean; at: number }[] = [];
+    const ptrs = args.map((arg) => {
+      if ("view" in arg && this.owns(arg.view)) return arg.view.byteOffset;
+      const at = next;
+      next += aligned(byteLength(arg) + SLACK);
+      if ("view" in arg) copies.push({ view: arg.view, output: arg.output ?? false, at });
+      return at;
+    });
+    if (next > this.staging.end) return { ran: false };
+    for (const { view, at } of copies) heap.set(bytesOf(view), at);
+    const value = run(this.kernels, ptrs, this.memory.buffer);
+    for (const { view, output, at } of copies) if (output) bytesOf(view).set(heap.subarray(at, at + view.byteLength));
+    return { ran: true, value };
   }
 
   /** A 16-byte aligned region of the arena, or null when it is full. */
@@ -72,6 +145,39 @@ export class SimdArena {
   floats(length: number): Float32Array | null {
     const b = this.bytes(length * 4);
     return b && new Float32Array(b.buffer, b.byteOffset, length);
+  }
+
+  private readonly scratch: Float32Array[] = [];
+
+  /** Bytes the arena can hand out in all. */
+  get capacity(): number {
+    return this.memory.buffer.byteLength - this.staging.end;
+  }
+
+  /** Takes back every region handed out (their views must no longer be used), keeping the memory. */
+  reset(): void {
+    this.used = this.staging.end;
+    this.scratch.length = 0;
+  }
+
+  /**
+   * Reusable working buffer number `slot`, of `length` floats: the same memory
+   * on every call while it is large enough, so kernels that fill it every
+   * chunk allocate once. Null if the arena is full.
+   */
+  scratchFloats(slot: number, length: number): Float32Array | null {
+    let s = this.scratch[slot];
+    if (!s || s.length < length) {
+      const fresh = this.floats(length);
+      if (!fresh) return null;
+      s = this.scratch[slot] = fresh;
+    }
+    return s.subarray(0, length);
+  }
+
+  /** The arena whose memory holds `view`, if any. */
+  static owning(view: ArrayBufferView): SimdArena | null {
+    return owners.get(view.buffer) ?? null;
   }
 
   owns(view: ArrayBufferView): boolean {
@@ -110,4 +216,16 @@ export class SimdArena {
       halves[i] = (x & 0x7fffffff) > 0x7f800000 ? (x >>> 16) | 0x40 : (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
     }
   }
+}
+
+function aligned(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16;
+}
+
+function byteLength(arg: KernelArg): number {
+  return "view" in arg ? arg.view.byteLength : arg.scratchBytes;
+}
+
+function bytesOf(view: ArrayBufferView): Uint8Array {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }

@@ -1,7 +1,10 @@
 ;; SIMD kernels for the merge hot path: 16-bit float decode (optionally fused
-;; with a subtraction) and float32 → bfloat16 encode with round-to-nearest-even.
-;; All pointers are byte offsets into the imported memory; n is a multiple of 8
-;; (callers handle the tail). Built by scripts/build-simd.ts into kernels.wasm.ts.
+;; with a subtraction), float32 → bfloat16 encode with round-to-nearest-even,
+;; the generalized task arithmetic mix, and the magnitude histograms and top-k
+;; filter of TIES-style trimming. All pointers are byte offsets into the
+;; imported memory. The decode/encode kernels take n a multiple of 8 (callers
+;; handle the tail); the others take any n. Built by scripts/build-simd.ts
+;; into kernels.wasm.ts.
 (module
   (import "env" "memory" (memory 1))
 
@@ -32,28 +35,342 @@
       (local.set $i (i32.add (local.get $i) (i32.const 8)))
       (br $top))))
 
-  ;; one float32x4 → four bf16 in the low halves of i32 lanes, round to nearest even; NaN stays (quiet) NaN
-  (func $round_bf16 (param $x v128) (result v128)
-    (local $hi v128)
-    (local.set $hi (i32x4.shr_u (local.get $x) (i32.const 16)))
-    (v128.bitselect
-      (v128.or (local.get $hi) (i32x4.splat (i32.const 0x40)))
-      (i32x4.shr_u
-        (i32x4.add (i32x4.add (local.get $x) (i32x4.splat (i32.const 0x7fff)))
-                   (v128.and (local.get $hi) (i32x4.splat (i32.const 1))))
-        (i32.const 16))
-      (i32x4.gt_u (v128.and (local.get $x) (i32x4.splat (i32.const 0x7fffffff))) (i32x4.splat (i32.const 0x7f800000)))))
-
-  ;; out[i] = bf16(src[i])
+  ;; out[i] = bf16(src[i]): round to nearest even; NaN stays (quiet) NaN.
+  ;; (The rounding is written out for each half: a call per step would not be inlined.)
   (func (export "bf16_encode") (param $s i32) (param $o i32) (param $n i32)
-    (local $i i32) (local $sp i32)
+    (local $i i32) (local $sp i32) (local $a v128) (local $b v128)
     (block $done (loop $top
       (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
       (local.set $sp (i32.add (local.get $s) (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $a (v128.load (local.get $sp)))
+      (local.set $b (v128.load offset=16 (local.get $sp)))
       (v128.store (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 1)))
         (i16x8.narrow_i32x4_u
-          (call $round_bf16 (v128.load (local.get $sp)))
-          (call $round_bf16 (v128.load offset=16 (local.get $sp)))))
+          (v128.bitselect
+          (v128.or (i32x4.shr_u (local.get $a) (i32.const 16)) (i32x4.splat (i32.const 0x40)))
+          (i32x4.shr_u
+            (i32x4.add (i32x4.add (local.get $a) (i32x4.splat (i32.const 0x7fff)))
+                       (v128.and (i32x4.shr_u (local.get $a) (i32.const 16)) (i32x4.splat (i32.const 1))))
+            (i32.const 16))
+          (i32x4.gt_u (v128.and (local.get $a) (i32x4.splat (i32.const 0x7fffffff))) (i32x4.splat (i32.const 0x7f800000))))
+          (v128.bitselect
+          (v128.or (i32x4.shr_u (local.get $b) (i32.const 16)) (i32x4.splat (i32.const 0x40)))
+          (i32x4.shr_u
+            (i32x4.add (i32x4.add (local.get $b) (i32x4.splat (i32.const 0x7fff)))
+                       (v128.and (i32x4.shr_u (local.get $b) (i32.const 16)) (i32x4.splat (i32.const 1))))
+            (i32.const 16))
+          (i32x4.gt_u (v128.and (local.get $b) (i32x4.splat (i32.const 0x7fffffff))) (i32x4.splat (i32.const 0x7f800000))))))
       (local.set $i (i32.add (local.get $i) (i32.const 8)))
       (br $top))))
+
+  ;; ---------------------------------------------------------------------
+  ;; Generalized task arithmetic mix (methods/fused-mix.ts is the reference;
+  ;; results are bit-identical), in float64 lanes:
+  ;;   v_i  = f32(w_i * d_i[j])                         (w_i float64)
+  ;;   mode 0 (no consensus): out = base + (v_0 + … + v_{m-1}) * scale
+  ;;   mode 1 ("sum") / 2 ("count"): vote = Σ v_i or Σ sign(v_i);
+  ;;     agree_i = vote >= 0 ? v_i > 0 : v_i < 0
+  ;;     mixed = Σ agree v_i, divisor = Σ agree w_i (0 → 1)
+  ;;     out = base + (normalize ? mixed / divisor : mixed) * scale
+  ;; $ptrs: m i32 byte offsets of the deltas; $ws: m float64 weights; m >= 1;
+  ;; $exact: every weight is a float32, so f32(w * d) is one float32 multiply
+  ;; (the float64 product of two float32s is exact; rounding it once to
+  ;; float32 is what the float32 multiply does);
+  ;; $acc: 3 × 4 KiB of scratch. Blocks of 512 elements are mixed one model
+  ;; at a time into float64 accumulators, so the inner loops are straight
+  ;; SIMD. Loads read whole groups of 4, up to 12 bytes past an array (callers
+  ;; leave that slack); stores never write past n.
+  (func (export "gta_mix")
+    (param $out i32) (param $base i32) (param $ptrs i32) (param $ws i32) (param $m i32) (param $n i32)
+    (param $scale f64) (param $mode i32) (param $normalize i32) (param $acc i32) (param $exact i32)
+    (local $b i32) (local $end i32) (local $i i32) (local $j i32) (local $d i32) (local $a i32)
+    (local $w v128) (local $wf v128) (local $x v128) (local $lo v128) (local $hi v128) (local $agree v128)
+    (local $one v128) (local $zero v128) (local $s v128)
+    (local.set $one (f64x2.splat (f64.const 1)))
+    (local.set $s (f64x2.splat (local.get $scale)))
+    (block $blocksDone (loop $blocks
+      (br_if $blocksDone (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $end (select (i32.add (local.get $b) (i32.const 512)) (local.get $n)
+        (i32.lt_u (i32.add (local.get $b) (i32.const 512)) (local.get $n))))
+      ;; accumulators: vote = -0 (so -0 + v_0 = v_0 exactly), mixed = divisor = +0
+      (local.set $j (local.get $b))
+            (local.set $a (local.get $acc))
+            (block $done_init (loop $init
+              (br_if $done_init (i32.ge_u (local.get $j) (local.get $end)))
+              (v128.store (local.get $a) (f64x2.splat (f64.const -0)))
+              (v128.store offset=16 (local.get $a) (f64x2.splat (f64.const -0)))
+              (v128.store offset=4096 (local.get $a) (local.get $zero))
+              (v128.store offset=4112 (local.get $a) (local.get $zero))
+              (v128.store offset=8192 (local.get $a) (local.get $zero))
+              (v128.store offset=8208 (local.get $a) (local.get $zero))
+              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+              (local.set $a (i32.add (local.get $a) (i32.const 32)))
+              (br $init)))
+      ;; vote (or the plain sum) at $acc, one model at a time
+      (local.set $i (i32.const 0))
+      (loop $models
+        (local.set $d (i32.load (i32.add (local.get $ptrs) (i32.shl (local.get $i) (i32.const 2)))))
+          (local.set $w (f64x2.splat (f64.load (i32.add (local.get $ws) (i32.shl (local.get $i) (i32.const 3))))))
+          (local.set $wf (f32x4.splat (f32.demote_f64 (f64.load (i32.add (local.get $ws) (i32.shl (local.get $i) (i32.const 3)))))))
+        (if (i32.eq (local.get $mode) (i32.const 2))
+          (then
+            (local.set $j (local.get $b))
+            (local.set $a (local.get $acc))
+            (block $done_count (loop $count
+              (br_if $done_count (i32.ge_u (local.get $j) (local.get $end)))
+              (local.set $x (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))))
+              (local.set $lo (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (local.get $w)))))
+              (local.set $hi (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.mul
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))) (local.get $w)))))
+              (local.set $lo (f64x2.sub (v128.and (f64x2.gt (local.get $lo) (local.get $zero)) (local.get $one)) (v128.and (f64x2.lt (local.get $lo) (local.get $zero)) (local.get $one))))
+              (local.set $hi (f64x2.sub (v128.and (f64x2.gt (local.get $hi) (local.get $zero)) (local.get $one)) (v128.and (f64x2.lt (local.get $hi) (local.get $zero)) (local.get $one))))
+              (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (local.get $lo)))
+              (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a)) (local.get $hi)))
+              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+              (local.set $a (i32.add (local.get $a) (i32.const 32)))
+              (br $count))))
+          (else (if (local.get $exact)
+            (then
+              (local.set $j (local.get $b))
+            (local.set $a (local.get $acc))
+            (block $done_sumExact (loop $sumExact
+              (br_if $done_sumExact (i32.ge_u (local.get $j) (local.get $end)))
+              (local.set $x (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))))
+              (local.set $x (f32x4.mul (local.get $x) (local.get $wf)))
+              (local.set $lo (f64x2.promote_low_f32x4 (local.get $x)))
+              (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
+              (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (local.get $lo)))
+              (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a)) (local.get $hi)))
+              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+              (local.set $a (i32.add (local.get $a) (i32.const 32)))
+              (br $sumExact))))
+            (else
+              (local.set $j (local.get $b))
+            (local.set $a (local.get $acc))
+            (block $done_sumWide (loop $sumWide
+              (br_if $done_sumWide (i32.ge_u (local.get $j) (local.get $end)))
+              (local.set $x (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))))
+              (local.set $lo (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (local.get $w)))))
+              (local.set $hi (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.mul
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))) (local.get $w)))))
+              (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (local.get $lo)))
+              (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a)) (local.get $hi)))
+              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+              (local.set $a (i32.add (local.get $a) (i32.const 32)))
+              (br $sumWide)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $models (i32.lt_u (local.get $i) (local.get $m))))
+      ;; with consensus: the vote becomes the elected-sign mask; mixed at
+      ;; $acc + 4 KiB and divisor at $acc + 8 KiB gather the agreeing models
+      (if (local.get $mode)
+        (then
+          (local.set $j (local.get $b))
+            (local.set $a (local.get $acc))
+            (block $done_elect (loop $elect
+              (br_if $done_elect (i32.ge_u (local.get $j) (local.get $end)))
+              ;; one 32-bit mask per element, in the first 16 bytes of the group's slot
+              (v128.store (local.get $a) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                (f64x2.ge (v128.load (local.get $a)) (local.get $zero))
+                (f64x2.ge (v128.load offset=16 (local.get $a)) (local.get $zero))))
+              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+              (local.set $a (i32.add (local.get $a) (i32.const 32)))
+              (br $elect)))
+          (local.set $i (i32.const 0))
+          (loop $agreeing
+            (local.set $d (i32.load (i32.add (local.get $ptrs) (i32.shl (local.get $i) (i32.const 2)))))
+          (local.set $w (f64x2.splat (f64.load (i32.add (local.get $ws) (i32.shl (local.get $i) (i32.const 3))))))
+          (local.set $wf (f32x4.splat (f32.demote_f64 (f64.load (i32.add (local.get $ws) (i32.shl (local.get $i) (i32.const 3)))))))
+            (if (local.get $exact)
+              (then
+                (local.set $j (local.get $b))
+            (local.set $a (local.get $acc))
+            (block $done_agreeExact (loop $agreeExact
+              (br_if $done_agreeExact (i32.ge_u (local.get $j) (local.get $end)))
+              ;; agreement on the four float32 products at once; only the sums widen
+              (local.set $x (f32x4.mul (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))) (local.get $wf)))
+              (local.set $agree (v128.bitselect (f32x4.gt (local.get $x) (local.get $zero)) (f32x4.lt (local.get $x) (local.get $zero)) (v128.load (local.get $a))))
+              (local.set $x (v128.and (local.get $x) (local.get $agree)))
+              (v128.store offset=4096 (local.get $a) (f64x2.add (v128.load offset=4096 (local.get $a)) (f64x2.promote_low_f32x4 (local.get $x))))
+              (v128.store offset=4112 (local.get $a) (f64x2.add (v128.load offset=4112 (local.get $a))
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))))
+              (v128.store offset=8192 (local.get $a) (f64x2.add (v128.load offset=8192 (local.get $a)) (v128.and (local.get $w) (i64x2.extend_low_i32x4_s (local.get $agree)))))
+              (v128.store offset=8208 (local.get $a) (f64x2.add (v128.load offset=8208 (local.get $a)) (v128.and (local.get $w) (i64x2.extend_high_i32x4_s (local.get $agree)))))
+              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+              (local.set $a (i32.add (local.get $a) (i32.const 32)))
+              (br $agreeExact))))
+              (else
+                (local.set $j (local.get $b))
+            (local.set $a (local.get $acc))
+            (block $done_agreeWide (loop $agreeWide
+              (br_if $done_agreeWide (i32.ge_u (local.get $j) (local.get $end)))
+              (local.set $x (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))))
+              (local.set $lo (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (local.get $w)))))
+              (local.set $hi (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.mul
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))) (local.get $w)))))
+              (local.set $agree (v128.bitselect (f64x2.gt (local.get $lo) (local.get $zero)) (f64x2.lt (local.get $lo) (local.get $zero)) (i64x2.extend_low_i32x4_s (v128.load (local.get $a)))))
+              (v128.store offset=4096 (local.get $a) (f64x2.add (v128.load offset=4096 (local.get $a)) (v128.and (local.get $lo) (local.get $agree))))
+              (v128.store offset=8192 (local.get $a) (f64x2.add (v128.load offset=8192 (local.get $a)) (v128.and (local.get $w) (local.get $agree))))
+              (local.set $agree (v128.bitselect (f64x2.gt (local.get $hi) (local.get $zero)) (f64x2.lt (local.get $hi) (local.get $zero)) (i64x2.extend_high_i32x4_s (v128.load (local.get $a)))))
+              (v128.store offset=4112 (local.get $a) (f64x2.add (v128.load offset=4112 (local.get $a)) (v128.and (local.get $hi) (local.get $agree))))
+              (v128.store offset=8208 (local.get $a) (f64x2.add (v128.load offset=8208 (local.get $a)) (v128.and (local.get $w) (local.get $agree))))
+              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+              (local.set $a (i32.add (local.get $a) (i32.const 32)))
+              (br $agreeWide)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $agreeing (i32.lt_u (local.get $i) (local.get $m))))
+          ;; the result replaces the vote: mixed, or mixed / divisor (0 → 1)
+          (local.set $j (local.get $b))
+            (local.set $a (local.get $acc))
+            (block $done_result (loop $result
+              (br_if $done_result (i32.ge_u (local.get $j) (local.get $end)))
+              (local.set $lo (v128.load offset=4096 (local.get $a)))
+              (local.set $hi (v128.load offset=4112 (local.get $a)))
+              (if (local.get $normalize)
+                (then
+                  (local.set $x (v128.load offset=8192 (local.get $a)))
+                  (local.set $lo (f64x2.div (local.get $lo) (v128.bitselect (local.get $one) (local.get $x) (f64x2.eq (local.get $x) (local.get $zero)))))
+                  (local.set $x (v128.load offset=8208 (local.get $a)))
+                  (local.set $hi (f64x2.div (local.get $hi) (v128.bitselect (local.get $one) (local.get $x) (f64x2.eq (local.get $x) (local.get $zero)))))))
+              (v128.store (local.get $a) (local.get $lo))
+              (v128.store offset=16 (local.get $a) (local.get $hi))
+              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+              (local.set $a (i32.add (local.get $a) (i32.const 32)))
+              (br $result)))))
+      ;; out = base + result * scale
+      (local.set $j (local.get $b))
+            (local.set $a (local.get $acc))
+            (block $done_output (loop $output
+              (br_if $done_output (i32.ge_u (local.get $j) (local.get $end)))
+              (local.set $x (v128.load (i32.add (local.get $base) (i32.shl (local.get $j) (i32.const 2)))))
+              (local.set $lo (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (local.get $x))
+                (f64x2.mul (v128.load (local.get $a)) (local.get $s)))))
+              (local.set $hi (f32x4.demote_f64x2_zero (f64x2.add
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))
+                (f64x2.mul (v128.load offset=16 (local.get $a)) (local.get $s)))))
+              (local.set $x (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo) (local.get $hi)))
+              (local.set $d (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+              (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $n))
+                (then (v128.store (local.get $d) (local.get $x)))
+                (else
+                  (v128.store32_lane 0 (local.get $d) (local.get $x))
+                  (if (i32.ge_u (i32.sub (local.get $n) (local.get $j)) (i32.const 2))
+                    (then (v128.store32_lane offset=4 1 (local.get $d) (local.get $x))))
+                  (if (i32.ge_u (i32.sub (local.get $n) (local.get $j)) (i32.const 3))
+                    (then (v128.store32_lane offset=8 2 (local.get $d) (local.get $x))))))
+              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+              (local.set $a (i32.add (local.get $a) (i32.const 32)))
+              (br $output)))
+      (local.set $b (local.get $end))
+      (br $blocks))))
+
+  ;; ---------------------------------------------------------------------
+  ;; Magnitude ranking (methods/select.ts is the reference). key = bits & 0x7fffffff.
+
+  ;; hist[key >>> 16]++ for every element (hist: 65536 u32). Odd and even
+  ;; elements count into separate tables ($spare: 256 KiB, summed in at the
+  ;; end), so runs of one bin do not wait on their own increments.
+  (func (export "hist_high") (param $bits i32) (param $n i32) (param $hist i32) (param $spare i32)
+    (local $p i32) (local $end i32) (local $h i32) (local $x i64)
+    (memory.fill (local.get $spare) (i32.const 0) (i32.const 262144))
+    (local.set $p (local.get $bits))
+    (local.set $end (i32.add (local.get $bits) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 2))))
+    (block $done (loop $top
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $x (i64.load (local.get $p)))
+      (local.set $h (i32.add (local.get $hist)
+        (i32.shl (i32.shr_u (i32.and (i32.wrap_i64 (local.get $x)) (i32.const 0x7fffffff)) (i32.const 16)) (i32.const 2))))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $h (i32.add (local.get $spare)
+        (i32.shl (i32.shr_u (i32.and (i32.wrap_i64 (i64.shr_u (local.get $x) (i64.const 32))) (i32.const 0x7fffffff)) (i32.const 16)) (i32.const 2))))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $p (i32.add (local.get $p) (i32.const 8)))
+      (br $top)))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then
+        (local.set $h (i32.add (local.get $hist)
+          (i32.shl (i32.shr_u (i32.and (i32.load (local.get $end)) (i32.const 0x7fffffff)) (i32.const 16)) (i32.const 2))))
+        (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))))
+    (local.set $p (i32.const 0))
+    (block $summed (loop $sum
+      (br_if $summed (i32.ge_u (local.get $p) (i32.const 262144)))
+      (v128.store (i32.add (local.get $hist) (local.get $p))
+        (i32x4.add (v128.load (i32.add (local.get $hist) (local.get $p))) (v128.load (i32.add (local.get $spare) (local.get $p)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br $sum))))
+
+  ;; hist[key & 0xffff]++ for the elements with key >>> 16 == bin (hist: 65536
+  ;; u32). Branch-free: elements outside the bin count into $spare's four
+  ;; slots (16 bytes), one per lane.
+  (func (export "hist_low") (param $bits i32) (param $n i32) (param $bin i32) (param $hist i32) (param $spare i32)
+    (local $j i32) (local $main i32) (local $k v128) (local $idx v128) (local $h i32) (local $x i32)
+    (local.set $main (i32.and (local.get $n) (i32.const -4)))
+    (block $done (loop $top
+      (br_if $done (i32.ge_u (local.get $j) (local.get $main)))
+      (local.set $k (v128.and (v128.load (i32.add (local.get $bits) (i32.shl (local.get $j) (i32.const 2)))) (i32x4.splat (i32.const 0x7fffffff))))
+      (local.set $idx (v128.bitselect
+        (i32x4.add (i32x4.splat (local.get $hist)) (i32x4.shl (v128.and (local.get $k) (i32x4.splat (i32.const 0xffff))) (i32.const 2)))
+        (i32x4.add (i32x4.splat (local.get $spare)) (v128.const i32x4 0 4 8 12))
+        (i32x4.eq (i32x4.shr_u (local.get $k) (i32.const 16)) (i32x4.splat (local.get $bin)))))
+      (local.set $h (i32x4.extract_lane 0 (local.get $idx)))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $h (i32x4.extract_lane 1 (local.get $idx)))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $h (i32x4.extract_lane 2 (local.get $idx)))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $h (i32x4.extract_lane 3 (local.get $idx)))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $top)))
+    (block $tail (loop $each
+      (br_if $tail (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $x (i32.and (i32.load (i32.add (local.get $bits) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 0x7fffffff)))
+      (if (i32.eq (i32.shr_u (local.get $x) (i32.const 16)) (local.get $bin))
+        (then
+          (local.set $h (i32.add (local.get $hist) (i32.shl (i32.and (local.get $x) (i32.const 0xffff)) (i32.const 2))))
+          (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $each))))
+
+  ;; Top-k filter: out[j] = x[j] if key > $key, or key == $key and it is among
+  ;; the first $quota such elements ($seen counted so far); else +0.
+  ;; Returns the updated $seen. Branch-free: the boundary elements of a group
+  ;; of four are numbered by a prefix sum across lanes.
+  (func (export "keep_top") (param $src i32) (param $out i32) (param $n i32) (param $key i32) (param $seen i32) (param $quota i32) (result i32)
+    (local $j i32) (local $main i32) (local $b v128) (local $k v128) (local $kk v128) (local $eq v128) (local $c v128)
+    (local $x i32) (local $p i32)
+    (local.set $main (i32.and (local.get $n) (i32.const -4)))
+    (local.set $kk (i32x4.splat (local.get $key)))
+    (block $done (loop $top
+      (br_if $done (i32.ge_u (local.get $j) (local.get $main)))
+      (local.set $b (v128.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))))
+      (local.set $k (v128.and (local.get $b) (i32x4.splat (i32.const 0x7fffffff))))
+      (local.set $eq (i32x4.eq (local.get $k) (local.get $kk)))
+      ;; c = inclusive count of boundary elements in lanes 0..l
+      (local.set $c (i32x4.neg (local.get $eq)))
+      (local.set $c (i32x4.add (local.get $c) (i8x16.shuffle 0 1 2 3 16 17 18 19 20 21 22 23 24 25 26 27 (v128.const i32x4 0 0 0 0) (local.get $c))))
+      (local.set $c (i32x4.add (local.get $c) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (v128.const i32x4 0 0 0 0) (local.get $c))))
+      ;; a boundary element is kept while seen + (its number - 1) < quota
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2)))
+        (v128.and (local.get $b)
+          (v128.or (i32x4.gt_u (local.get $k) (local.get $kk))
+            (v128.and (local.get $eq)
+              (i32x4.lt_u (i32x4.add (i32x4.splat (local.get $seen)) (i32x4.add (local.get $c) (local.get $eq))) (i32x4.splat (local.get $quota)))))))
+      (local.set $seen (i32.add (local.get $seen) (i32x4.extract_lane 3 (local.get $c))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $top)))
+    ;; the tail, element by element
+    (local.set $p (local.get $main))
+    (block $tail (loop $each
+      (br_if $tail (i32.ge_u (local.get $p) (local.get $n)))
+      (local.set $x (i32.load (i32.add (local.get $src) (i32.shl (local.get $p) (i32.const 2)))))
+      (if (i32.eq (i32.and (local.get $x) (i32.const 0x7fffffff)) (local.get $key))
+        (then
+          (local.set $x (select (local.get $x) (i32.const 0) (i32.lt_u (local.get $seen) (local.get $quota))))
+          (local.set $seen (i32.add (local.get $seen) (i32.const 1))))
+        (else
+          (local.set $x (select (local.get $x) (i32.const 0) (i32.gt_u (i32.and (local.get $x) (i32.const 0x7fffffff)) (local.get $key))))))
+      (i32.store (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 2))) (local.get $x))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $each)))
+    (local.get $seen))
 )

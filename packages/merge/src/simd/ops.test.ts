@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { compileMix } from "../methods/fused-mix";
+import { keepRankRange } from "../methods/select";
+import { SimdArena } from "./arena";
+import { setSimdKernels, simdHistHigh, simdHistLow, simdKeepTop, simdMix } from "./ops";
+
+/** Float32 values that exercise every branch: zeros of both signs, NaN, infinities, ties, denormals. */
+function awkward(n: number, seed: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = seed >>> 0;
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
+  const specials = [0, -0, NaN, Infinity, -Infinity, 1e-45, -1e-45, 0.5, -0.5, 3.4e38];
+  for (let i = 0; i < n; i++) {
+    const r = next();
+    x[i] = r % 17 === 0 ? specials[r % specials.length]! : ((r / 2 ** 32) - 0.5) * 2 ** ((r % 13) - 6);
+  }
+  return x;
+}
+
+const bitsOf = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+
+afterEach(() => setSimdKernels(true));
+
+describe("SIMD kernels match their JavaScript references bit for bit", () => {
+  for (const consensus of [null, "sum", "count"] as const) {
+    for (const m of [1, 2, 3, 5]) {
+      it(`mix: ${m} model(s), consensus ${consensus ?? "none"}, odd length`, () => {
+        const n = 10_001;
+        const base = awkward(n, 1);
+        const deltas = Array.from({ length: m }, (_, i) => awkward(n, 10 + i));
+        const weights = Float64Array.from({ length: m }, (_, i) => [0.3, -1.7, 1, 0.1, 2.5][i]!);
+        // Weights that are float32 values take the kernel's float32-multiply path.
+        const exactWeights = Float64Array.from(weights, (w) => Math.fround(w));
+        for (const w of [weights, exactWeights]) {
+          for (const normalize of [false, true]) {
+            const simd = new Float32Array(n);
+            expect(simdMix(simd, base, deltas, w, n, 0.9, normalize, consensus)).toBe(true);
+            setSimdKernels(false);
+            const js = new Float32Array(n);
+            compileMix(m, consensus)(js, base, deltas, w, n, 0.9, normalize);
+            setSimdKernels(true);
+            expect(bitsOf(simd).equals(bitsOf(js))).toBe(true);
+          }
+        }
+      });
+    }
+  }
+
+  it("mix writes nothing past n, in place in an arena and through staging", () => {
+    const arena = SimdArena.create(1 << 20)!;
+    const n = 7;
+    const out = arena.floats(n + 1)!;
+    out.fill(42);
+    const base = arena.floats(n)!;
+    base.set([1, 2, 3, 4, 5, 6, 7]);
+    const d = arena.floats(n)!;
+    d.fill(1);
+    expect(simdMix(out, base, [d], Float64Array.of(2), n, 1, false, null)).toBe(true);
+    expect([...out]).toEqual([3, 4, 5, 6, 7, 8, 9, 42]);
+    const plainOut = new Float32Array(n + 1).fill(42);
+    expect(simdMix(plainOut, Float32Array.from(base), [new Float32Array(n).fill(1)], Float64Array.of(2), n, 1, false, null)).toBe(true);
+    expect([...plainOut]).toEqual([3, 4, 5, 6, 7, 8, 9, 42]);
+  });
+
+  it("magnitude histograms count like the JavaScript selector", () => {
+    const x = awkward(100_003, 3);
+    const bits = new Uint32Array(x.buffer);
+    const high = new Uint32Array(65536);
+    expect(simdHistHigh(bits, high)).toBe(true);
+    const expected = new Uint32Array(65536);
+    for (const b of bits) expected[(b & 0x7fffffff) >>> 16]++;
+    expect(Buffer.from(high.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+
+    const bin = (bits[12_345]! & 0x7fffffff) >>> 16;
+    const low = new Uint32Array(65536);
+    expect(simdHistLow(bits, bin, low)).toBe(true);
+    const expectedLow = new Uint32Array(65536);
+    for (const b of bits) if (((b & 0x7fffffff) >>> 16) === bin) expectedLow[b & 0xffff]++;
+    expect(Buffer.from(low.buffer).equals(Buffer.from(expectedLow.buffer))).toBe(true);
+  });
+
+  it("top-k keeps the boundary key's first elements in index order, across calls", () => {
+    const x = Float32Array.from({ length: 23 }, (_, i) => (i % 3 === 0 ? -2 : i % 3 === 1 ? 2 : 1));
+    const key = new Uint32Array(Float32Array.of(2).buffer)[0]!;
+    const out = new Float32Array(23);
+    // 16 elements have |x| = 2; keep the first 9 of them, over two calls.
+    const seen = simdKeepTop(x.subarray(0, 10), out.subarray(0, 10), key, 0, 9)!;
+    expect(seen).toBe(7);
+    expect(simdKeepTop(x.subarray(10), out.subarray(10), key, seen, 9)).toBe(16);
+    const kept = [...out].map((v, i) => (v !== 0 ? i : -1)).filter((i) => i >= 0);
+    expect(kept).toEqual([0, 1, 3, 4, 6, 7, 9, 10, 12]);
+  });
+
+  it("selection and filtering give the same result with and without SIMD", () => {
+    const x = awkward(50_001, 7);
+    for (const [lo, hi] of [[0, 10_000], [500, 20_000], [0, 50_001], [49_000, 50_001]] as const) {
+      const simd = keepRankRange(x, lo, hi);
+      setSimdKernels(false);
+      const js = keepRankRange(x, lo, hi);
+      setSimdKernels(true);
+      expect(bitsOf(simd).equals(bitsOf(js))).toBe(true);
+      expect(simd.filter((v) => v !== 0 || Object.is(v, -0)).length).toBeLessThanOrEqual(hi - lo);
+    }
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * The arithmetic kernels of kernels.wat as typed functions over ordinary
+ * arrays. Each returns null (or false) where WebAssembly SIMD is unavailable
+ * or switched off, and the caller runs its JavaScript reference instead; the
+ * two produce the same bits (ops.test.ts).
+ *
+ * Why: the per-element loops of a TIES merge (histograms, the top-k filter,
+ * sign election and mixing) ran 3-15 ns per element in JavaScript, mostly on
+ * unpredictable branches; as branch-free SIMD they are memory-bound.
+ */
+import type { ConsensusMethod } from "../methods/consensus";
+import { SimdArena } from "./arena";
+
+let enabled = true;
+
+/** gta_mix's three float64 accumulators for a block of 512 elements. */
+const MIX_ACC_BYTES = 3 * 512 * 8;
+/** A 65536-bin uint32 histogram. */
+const HIST_BYTES = 65536 * 4;
+
+/** Switches the SIMD kernels off (or back on), so tests can compare them with the JavaScript paths. */
+export function setSimdKernels(on: boolean): void {
+  enabled = on;
+}
+
+/** Same as fused-mix.ts's MixFn: consensus null = plain sum. Returns false when not run. */
+export function simdMix(
+  out: Float32Array,
+  base: Float32Array,
+  deltas: readonly Float32Array[],
+  weights: Float64Array,
+  n: number,
+  scale: number,
+  normalize: boolean,
+  consensus: ConsensusMethod | null,
+): boolean {
+  const m = deltas.length;
+  if (!enabled || m === 0 || n === 0) return false;
+  const ptrs = new Int32Array(m);
+  const ran = SimdArena.call(
+    [
+      { view: out.subarray(0, n), output: true },
+      { view: base.subarray(0, n) },
+      { view: ptrs },
+      { view: weights },
+      { scratchBytes: MIX_ACC_BYTES },
+      ...deltas.map((d) => ({ view: d.subarray(0, n) })),
+    ],
+    (k, p, heap) => {
+      // The pointer table can only be written once the deltas' places are known.
+      new Int32Array(heap, p[2]!, m).set(p.slice(5));
+      k.gta_mix(p[0]!, p[1]!, p[2]!, p[3]!, m, n, scale, consensus === null ? 0 : consensus === "sum" ? 1 : 2, normalize ? 1 : 0, p[4]!, exactInFloat32(weights) ? 1 : 0);
+      return true;
+    },
+  );
+  return ran === true;
+}
+
+/** hist[key >>> 16]++ over `bits` (magnitude keys of float32 bit patterns). */
+export function simdHistHigh(bits: Uint32Array, hist: Uint32Array): boolean {
+  if (!enabled) return false;
+  return SimdArena.call([{ view: bits }, { view: hist, output: true }, { scratchBytes: HIST_BYTES }], (k, [b, h, spare]) => (k.hist_high(b!, bits.length, h!, spare!), true)) === true;
+}
+
+/** hist[key & 0xffff]++ over the elements of `bits` whose key >>> 16 is `bin`. */
+export function simdHistLow(bits: Uint32Array, bin: number, hist: Uint32Array): boolean {
+  if (!enabled) return false;
+  return SimdArena.call([{ view: bits }, { view: hist, output: true }, { scratchBytes: 16 }], (k, [b, h, spare]) => (k.hist_low(b!, bits.length, bin, h!, spare!), true)) === true;
+}
+
+/**
+ * out = x where key > `key`, or key == `key` for the first `quota - seen`
+ * such elements; else +0. Returns the updated `seen`, or null when not run.
+ */
+export function simdKeepTop(x: Float32Array, out: Float32Array, key: number, seen: number, quota: number): number | null {
+  if (!enabled) return null;
+  return SimdArena.call([{ view: x }, { view: out.subarray(0, x.length), output: true }], (k, [s, o]) =>
+    k.keep_top(s!, o!, x.length, key, seen, quota) >>> 0,
+  );
+}
+
+function exactInFloat32(weights: Float64Array): boolean {
+  return weights.every((w) => Math.fround(w) === w);
+}
