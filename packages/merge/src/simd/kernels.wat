@@ -299,8 +299,9 @@
       (br $sum))))
 
   ;; hist[key & 0xffff]++ for the elements with key >>> 16 == bin (hist: 65536
-  ;; u32). Branch-free: elements outside the bin count into $spare's four
-  ;; slots (16 bytes), one per lane.
+  ;; u32). Branch-free: elements outside the bin count into $spare (256
+  ;; bytes), in a slot that rotates with the element index so that those
+  ;; increments do not wait on each other.
   (func (export "hist_low") (param $bits i32) (param $n i32) (param $bin i32) (param $hist i32) (param $spare i32)
     (local $j i32) (local $main i32) (local $k v128) (local $idx v128) (local $h i32) (local $x i32)
     (local.set $main (i32.and (local.get $n) (i32.const -4)))
@@ -309,7 +310,7 @@
       (local.set $k (v128.and (v128.load (i32.add (local.get $bits) (i32.shl (local.get $j) (i32.const 2)))) (i32x4.splat (i32.const 0x7fffffff))))
       (local.set $idx (v128.bitselect
         (i32x4.add (i32x4.splat (local.get $hist)) (i32x4.shl (v128.and (local.get $k) (i32x4.splat (i32.const 0xffff))) (i32.const 2)))
-        (i32x4.add (i32x4.splat (local.get $spare)) (v128.const i32x4 0 4 8 12))
+        (i32x4.add (i32x4.splat (i32.add (local.get $spare) (i32.and (i32.shl (local.get $j) (i32.const 2)) (i32.const 240)))) (v128.const i32x4 0 4 8 12))
         (i32x4.eq (i32x4.shr_u (local.get $k) (i32.const 16)) (i32x4.splat (local.get $bin)))))
       (local.set $h (i32x4.extract_lane 0 (local.get $idx)))
       (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))

@@ -65,7 +65,7 @@ export function simdHistHigh(bits: Uint32Array, hist: Uint32Array): boolean {
 /** hist[key & 0xffff]++ over the elements of `bits` whose key >>> 16 is `bin`. */
 export function simdHistLow(bits: Uint32Array, bin: number, hist: Uint32Array): boolean {
   if (!enabled) return false;
-  return SimdArena.call([{ view: bits }, { view: hist, output: true }, { scratchBytes: 16 }], (k, [b, h, spare]) => (k.hist_low(b!, bits.length, bin, h!, spare!), true)) === true;
+  return SimdArena.call([{ view: bits }, { view: hist, output: true }, { scratchBytes: 256 }], (k, [b, h, spare]) => (k.hist_low(b!, bits.length, bin, h!, spare!), true)) === true;
 }
 
 /**
