@@ -132,9 +132,6 @@ export class ChunkBuffers {
   /** The merged chunk (`outFor`'s buffer) in `dtype`'s bytes (valid until the next chunk). */
   encodeOut(dtype: DType): Uint8Array {
     const n = this.out.length;
-    if (dtype === "BF16" && this.arena?.owns(this.out) && this.outBytes.byteLength < n * 2) {
-      this.outBytes = this.arena.bytes(n * 2) ?? this.outBytes;
-    }
     if (dtype === "BF16" && this.arena?.owns(this.out) && this.outBytes.byteLength >= n * 2) {
       const bytes = this.outBytes.subarray(0, n * 2);
       this.arena.encodeBf16(this.out, bytes, n);

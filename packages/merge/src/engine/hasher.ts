@@ -66,7 +66,7 @@ export class TensorHasher {
   /** Adds bytes to the hash `key`. With `transfer`, `bytes` is detached and must not be used again. */
   update(key: string, bytes: Uint8Array, transfer: boolean): void {
     if (this.failure) throw this.failure;
-    const owned = transfer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
+    const owned = transfer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const buffer = owned ? (bytes.buffer as ArrayBuffer) : this.copyOf(bytes);
     this.worker.postMessage({ type: "update", key, buffer, offset: 0, length: bytes.byteLength, recycle: !owned }, [buffer]);
   }

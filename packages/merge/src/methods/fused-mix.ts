@@ -39,7 +39,7 @@ export function compileMix(models: number, consensus: ConsensusMethod | null): M
   if (!fn) {
     const js = build(models, consensus);
     fn = (out, base, deltas, weights, n, scale, normalize) => {
-      if (!simdMix(out, base, deltas, weights, n, scale, normalize, consensus)) js(out, base, deltas, weights, n, scale, normalize);
+      if (!simdMix(consensus, out, base, deltas, weights, n, scale, normalize)) js(out, base, deltas, weights, n, scale, normalize);
     };
     cache.set(key, fn);
   }

@@ -73,6 +73,7 @@ let shared: SimdArena | null = null;
 export class SimdArena {
   private used = 0;
   private readonly staging: { start: number; end: number };
+  private readonly scratch: Float32Array[] = [];
 
   private constructor(
     private readonly memory: WasmMemory,
@@ -146,8 +147,6 @@ export class SimdArena {
     const b = this.bytes(length * 4);
     return b && new Float32Array(b.buffer, b.byteOffset, length);
   }
-
-  private readonly scratch: Float32Array[] = [];
 
   /** Bytes the arena can hand out in all. */
   get capacity(): number {

@@ -34,7 +34,7 @@ describe("SIMD kernels match their JavaScript references bit for bit", () => {
         for (const w of [weights, exactWeights]) {
           for (const normalize of [false, true]) {
             const simd = new Float32Array(n);
-            expect(simdMix(simd, base, deltas, w, n, 0.9, normalize, consensus)).toBe(true);
+            expect(simdMix(consensus, simd, base, deltas, w, n, 0.9, normalize)).toBe(true);
             setSimdKernels(false);
             const js = new Float32Array(n);
             compileMix(m, consensus)(js, base, deltas, w, n, 0.9, normalize);
@@ -55,10 +55,10 @@ describe("SIMD kernels match their JavaScript references bit for bit", () => {
     base.set([1, 2, 3, 4, 5, 6, 7]);
     const d = arena.floats(n)!;
     d.fill(1);
-    expect(simdMix(out, base, [d], Float64Array.of(2), n, 1, false, null)).toBe(true);
+    expect(simdMix(null, out, base, [d], Float64Array.of(2), n, 1, false)).toBe(true);
     expect([...out]).toEqual([3, 4, 5, 6, 7, 8, 9, 42]);
     const plainOut = new Float32Array(n + 1).fill(42);
-    expect(simdMix(plainOut, Float32Array.from(base), [new Float32Array(n).fill(1)], Float64Array.of(2), n, 1, false, null)).toBe(true);
+    expect(simdMix(null, plainOut, Float32Array.from(base), [new Float32Array(n).fill(1)], Float64Array.of(2), n, 1, false)).toBe(true);
     expect([...plainOut]).toEqual([3, 4, 5, 6, 7, 8, 9, 42]);
   });
 

@@ -9,31 +9,25 @@
  * unpredictable branches; as branch-free SIMD they are memory-bound.
  */
 import type { ConsensusMethod } from "../methods/consensus";
+import type { MixFn } from "../methods/fused-mix";
 import { SimdArena } from "./arena";
 
 let enabled = true;
 
 /** gta_mix's three float64 accumulators for a block of 512 elements. */
 const MIX_ACC_BYTES = 3 * 512 * 8;
-/** A 65536-bin uint32 histogram. */
+/** A 65536-bin uint32 histogram (hist_high's second table). */
 const HIST_BYTES = 65536 * 4;
+/** hist_low's rotating slots for elements outside the bin. */
+const LOW_SPARE_BYTES = 256;
 
 /** Switches the SIMD kernels off (or back on), so tests can compare them with the JavaScript paths. */
 export function setSimdKernels(on: boolean): void {
   enabled = on;
 }
 
-/** Same as fused-mix.ts's MixFn: consensus null = plain sum. Returns false when not run. */
-export function simdMix(
-  out: Float32Array,
-  base: Float32Array,
-  deltas: readonly Float32Array[],
-  weights: Float64Array,
-  n: number,
-  scale: number,
-  normalize: boolean,
-  consensus: ConsensusMethod | null,
-): boolean {
+/** fused-mix.ts's MixFn for a consensus method (null = plain sum). Returns false when not run. */
+export function simdMix(consensus: ConsensusMethod | null, ...[out, base, deltas, weights, n, scale, normalize]: Parameters<MixFn>): boolean {
   const m = deltas.length;
   if (!enabled || m === 0 || n === 0) return false;
   const ptrs = new Int32Array(m);
@@ -65,7 +59,7 @@ export function simdHistHigh(bits: Uint32Array, hist: Uint32Array): boolean {
 /** hist[key & 0xffff]++ over the elements of `bits` whose key >>> 16 is `bin`. */
 export function simdHistLow(bits: Uint32Array, bin: number, hist: Uint32Array): boolean {
   if (!enabled) return false;
-  return SimdArena.call([{ view: bits }, { view: hist, output: true }, { scratchBytes: 256 }], (k, [b, h, spare]) => (k.hist_low(b!, bits.length, bin, h!, spare!), true)) === true;
+  return SimdArena.call([{ view: bits }, { view: hist, output: true }, { scratchBytes: LOW_SPARE_BYTES }], (k, [b, h, spare]) => (k.hist_low(b!, bits.length, bin, h!, spare!), true)) === true;
 }
 
 /**
