@@ -1,5 +1,6 @@
 // Shapes the Equip components exchange with the API (JSON of @graft/core's results).
 import type { JobEvaluation, SuiteEvaluation } from "@graft/core";
+import type { EstimatedInterference } from "@graft/merge";
 
 export type Scalar = number | boolean | string;
 
@@ -37,27 +38,8 @@ export interface LibraryVersion {
   licence: string | null;
 }
 
-export interface Verdict {
-  level: "independent" | "partial" | "aligned" | "conflicting";
-  message: string;
-  recommendedMethod: string;
-}
-
-export interface Preview {
-  labels: string[];
-  norms: number[];
-  pairs: {
-    a: number;
-    b: number;
-    label: string;
-    cosine: number;
-    overlap: number;
-    signConflictRate: number;
-    margin: { cosine: number; overlap: number; signConflictRate: number };
-    verdict: Verdict;
-  }[];
-  overall: Verdict & { pairs: string[] };
-}
+/** The interference estimate of /api/v1/equip/preview. */
+export type Preview = EstimatedInterference;
 
 export interface JobView {
   id: string;

@@ -5,15 +5,10 @@
  */
 import type { Prisma } from "@graft/db";
 import { num } from "../../lib/dto";
+import { toTerms, type ListingTerms } from "../commerce/listing";
 
-export interface ListingInfo {
-  kind: "free" | "paid" | "trade";
-  priceCents: number | null;
-  currency: string;
-  licence: "personal" | "commercial";
-  redistribution: boolean;
-  active: boolean;
-}
+/** A listing's terms as catalog cards show them (the commerce feature's shape). */
+export type ListingInfo = ListingTerms;
 
 export interface VectorSummary {
   id: string;
@@ -54,15 +49,7 @@ export const vectorSummaryInclude = {
 export type VectorSummaryRow = Prisma.TaskVectorGetPayload<{ include: typeof vectorSummaryInclude }>;
 
 export function toListingInfo(l: VectorSummaryRow["listing"]): ListingInfo | null {
-  if (!l) return null;
-  return {
-    kind: l.kind as ListingInfo["kind"],
-    priceCents: l.priceCents,
-    currency: l.currency,
-    licence: l.licence as ListingInfo["licence"],
-    redistribution: l.redistribution,
-    active: l.active,
-  };
+  return l ? toTerms(l) : null;
 }
 
 export function toVectorSummary(v: VectorSummaryRow): VectorSummary {
