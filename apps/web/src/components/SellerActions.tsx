@@ -2,9 +2,9 @@
 // onboarding) and refund a sale.
 "use client";
 
-import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { apiFetch, errorMessage } from "@/lib/api-client";
+import { ConfirmActionButton } from "./ConfirmActionButton";
 
 export function OnboardButton({ teamSlug, label }: { teamSlug: string; label: string }) {
   const [busy, setBusy] = useState(false);
@@ -31,28 +31,12 @@ export function OnboardButton({ teamSlug, label }: { teamSlug: string; label: st
 }
 
 export function RefundButton({ purchaseId }: { purchaseId: string }) {
-  const router = useRouter();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  async function refund() {
-    if (!window.confirm("Refund this sale? The buyer loses access to the vector.")) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await apiFetch(`/api/v1/purchases/${encodeURIComponent(purchaseId)}/refund`, { method: "POST" });
-      router.refresh();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  }
   return (
-    <>
-      <button type="button" className="danger small" disabled={busy} onClick={() => void refund()} data-testid={`refund-${purchaseId}`}>
-        Refund
-      </button>
-      {error && <span className="alert error small">{error}</span>}
-    </>
+    <ConfirmActionButton
+      url={`/api/v1/purchases/${encodeURIComponent(purchaseId)}/refund`}
+      confirm="Refund this sale? The buyer loses access to the vector."
+      label="Refund"
+      testId={`refund-${purchaseId}`}
+    />
   );
 }
