@@ -114,21 +114,28 @@ export async function acceptTrade(ctx: CoreContext, actor: Actor, id: string): P
 }
 
 /** Declines an offer (admin or owner of the receiving team). */
-export async function declineTrade(ctx: CoreContext, actor: Actor, id: string): Promise<TradeOfferView> {
-  const { a, offer } = await offerFor(ctx, actor, id, "to");
-  await answer(ctx, id, async (tx, now) => {
-    await claim(tx, id, "declined", now);
-    await auditBoth(tx, a.userId, offer, "trade.decline");
-  });
-  return getTradeOffer(ctx, a, id);
+export function declineTrade(ctx: CoreContext, actor: Actor, id: string): Promise<TradeOfferView> {
+  return closeWithoutExchange(ctx, actor, id, "to", "declined", "trade.decline");
 }
 
 /** Withdraws an offer (admin or owner of the proposing team). */
-export async function withdrawTrade(ctx: CoreContext, actor: Actor, id: string): Promise<TradeOfferView> {
-  const { a, offer } = await offerFor(ctx, actor, id, "from");
+export function withdrawTrade(ctx: CoreContext, actor: Actor, id: string): Promise<TradeOfferView> {
+  return closeWithoutExchange(ctx, actor, id, "from", "withdrawn", "trade.withdraw");
+}
+
+/** Ends an open offer with nothing exchanged, as one side of it, and audits that on both teams. */
+async function closeWithoutExchange(
+  ctx: CoreContext,
+  actor: Actor,
+  id: string,
+  side: "to" | "from",
+  status: "declined" | "withdrawn",
+  action: "trade.decline" | "trade.withdraw",
+): Promise<TradeOfferView> {
+  const { a, offer } = await offerFor(ctx, actor, id, side);
   await answer(ctx, id, async (tx, now) => {
-    await claim(tx, id, "withdrawn", now);
-    await auditBoth(tx, a.userId, offer, "trade.withdraw");
+    await claim(tx, id, status, now);
+    await auditBoth(tx, a.userId, offer, action);
   });
   return getTradeOffer(ctx, a, id);
 }
