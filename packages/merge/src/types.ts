@@ -121,7 +121,11 @@ export interface TensorContext {
 }
 
 export interface TensorKernel {
-  /** Statistic passes over the whole tensor before merging (0 for element-wise methods). */
+  /**
+   * Statistic passes over the whole tensor before merging (0 for element-wise
+   * methods). It may drop after `endScan(pass)` when that pass made the later
+   * ones unnecessary, so callers re-read it after every pass.
+   */
   readonly scanPasses: number;
   scan?(pass: number, chunk: MergeChunk): void;
   /** Called after every chunk of a scan pass has been seen. */

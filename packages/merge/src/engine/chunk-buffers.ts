@@ -22,13 +22,12 @@ export class ChunkBuffers {
   private base: Float32Array;
   private readonly weights: Float32Array[] = [];
   private readonly deltas: Float32Array[] = [];
-  private outBacking: Float32Array;
-  private outBytes: Uint8Array;
+  /** Where chunks are merged to and encoded. */
+  readonly output: OutputBuffer;
   /** Read targets per input, two sets: the next chunk is read while this one is used. */
   private readonly slots: (Uint8Array | null)[][];
   /** Where bytes kept outside the arena (for scan passes) are copied to be decoded by SIMD. */
   private readonly staging: Uint8Array | null;
-  out: Float32Array = new Float32Array(0);
 
   constructor(
     models: number,
@@ -41,8 +40,7 @@ export class ChunkBuffers {
       this.weights.push(floats());
       this.deltas.push(floats());
     }
-    this.outBacking = floats();
-    this.outBytes = arena?.bytes(capacity * 4) ?? new Uint8Array(0);
+    this.output = new OutputBuffer(arena, capacity);
     // Stored dtypes are at most 4 bytes (F64 is read through the JS path).
     const readSlot = () => (arena && capacity > 0 ? arena.bytes(capacity * 4) : null);
     this.slots = [0, 1].map(() => Array.from({ length: models + 1 }, readSlot));
@@ -122,18 +120,39 @@ export class ChunkBuffers {
     return { offset, length, base: baseValues, models: views };
   }
 
+}
+
+/**
+ * A merged chunk's float32 values and their encoding, reused from chunk to
+ * chunk. Kept in the same WebAssembly memory as the chunk's inputs, so the
+ * SIMD kernels write and encode it in place.
+ */
+export class OutputBuffer {
+  private backing: Float32Array;
+  private readonly bytes: Uint8Array;
+  private out: Float32Array = new Float32Array(0);
+
+  constructor(
+    private readonly arena: SimdArena | null,
+    capacity: number,
+  ) {
+    this.backing = arena?.floats(capacity) ?? new Float32Array(0);
+    // BF16, the one dtype encoded in place, needs 2 bytes per element.
+    this.bytes = arena?.bytes(capacity * 2) ?? new Uint8Array(0);
+  }
+
   /** The output buffer for a chunk of `length` elements (valid until the next chunk). */
-  outFor(length: number): Float32Array {
-    this.outBacking = this.fit(this.outBacking, length);
-    this.out = this.outBacking.subarray(0, length);
+  for(length: number): Float32Array {
+    if (this.backing.length < length) this.backing = this.arena?.floats(length) ?? new Float32Array(length);
+    this.out = this.backing.subarray(0, length);
     return this.out;
   }
 
-  /** The merged chunk (`outFor`'s buffer) in `dtype`'s bytes (valid until the next chunk). */
-  encodeOut(dtype: DType): Uint8Array {
+  /** The merged chunk (`for`'s buffer) in `dtype`'s bytes (valid until the next chunk). */
+  encode(dtype: DType): Uint8Array {
     const n = this.out.length;
-    if (dtype === "BF16" && this.arena?.owns(this.out) && this.outBytes.byteLength >= n * 2) {
-      const bytes = this.outBytes.subarray(0, n * 2);
+    if (dtype === "BF16" && this.arena?.owns(this.out) && this.arena.owns(this.bytes) && this.bytes.byteLength >= n * 2) {
+      const bytes = this.bytes.subarray(0, n * 2);
       this.arena.encodeBf16(this.out, bytes, n);
       return bytes;
     }

@@ -13,8 +13,9 @@ import { fingerprintFromManifest } from "../fingerprint";
 import { recipeToYaml } from "../recipe";
 import { createCheckpointWriter, dtypeSize } from "../safetensors";
 import type { MergeChunk, TensorKernel } from "../types";
+import { SELECTOR_TABLE_BYTES } from "../methods/select";
 import { SimdArena } from "../simd/arena";
-import { ChunkBuffers } from "./chunk-buffers";
+import { ChunkBuffers, OutputBuffer } from "./chunk-buffers";
 import { TensorHasher } from "./hasher";
 import type { InputModel, RawChunk } from "./inputs";
 import type { MergePlan, PlannedTensor } from "./plan";
@@ -209,20 +210,25 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
   }
 }
 
-/** WebAssembly memory for one chunk of every buffer: floats (base, out, weights, deltas and a kernel's scratch per model), read slots (two sets), encoded output. */
+/** WebAssembly memory for one chunk of every buffer: floats (base, out, weights, deltas and a kernel's scratch per model), read slots (two sets), encoded output; and a kernel's counting tables. */
 function arenaBytes(models: number, chunkElements: number): number {
   const perBuffer = Math.ceil((chunkElements * 4) / 16) * 16;
-  return perBuffer * (2 + 3 * models + 2 * (models + 1) + 2);
+  return perBuffer * (2 + 3 * models + 2 * (models + 1) + 2) + kernelTableBytes(models);
+}
+
+/** Tables a kernel keeps beside the data it counts (a magnitude selector's per model), pages touched only when used. */
+function kernelTableBytes(models: number): number {
+  return models * SELECTOR_TABLE_BYTES;
 }
 
 /** Stored dtypes read through the SIMD path are at most 4 bytes per element. */
 const maxElementBytes = 4;
 
-/** Room for a tensor's decoded chunks: stored bytes of every input, and base, weights, deltas and scratch per model. */
+/** Room for a tensor's decoded chunks: stored bytes of every input, and base, weights, deltas and scratch per model; one chunk's output. */
 function decodedArenaBytes(t: PlannedTensor, models: number, chunkLength: number): number {
   const chunks = Math.max(1, Math.ceil(t.numel / chunkLength));
   const perElement = maxElementBytes * (models + 1) + 4 * (1 + 3 * models);
-  return t.numel * perElement + chunks * 16 * (4 * models + 4);
+  return t.numel * perElement + chunks * 16 * (4 * models + 4) + kernelTableBytes(models) + chunkLength * (4 + 2) + 32;
 }
 
 /** An input's running content hash for the current tensor (computed on the hashing thread). */
@@ -313,6 +319,8 @@ async function mergeTensor(
   // Decoded chunks live in WebAssembly memory of their own (reserved, and
   // committed only as it is written), where the SIMD kernels work in place.
   const decodedArena = decoded ? decodeArenaFor(decodedArenaBytes(t, plan.models.length, len)) : null;
+  // Merged beside its inputs, so the kernels read and write one memory without copies.
+  const output = decodedArena ? new OutputBuffer(decodedArena, len) : buffers.output;
   const retained: Loaded[] | null = !decoded && kernel.scanPasses > 0 && storedBytes <= retainBytes ? [] : null;
 
   const load = async (c: number): Promise<Loaded> => {
@@ -356,9 +364,9 @@ async function mergeTensor(
       if (!merging) {
         kernel.scan!(pass, chunk);
       } else {
-        // Output is never kept: every chunk, decoded or not, is merged into the reusable buffers.
-        kernel.merge(chunk, buffers.outFor(count));
-        await writer.writeChunk(t.name, buffers.encodeOut(t.outDtype));
+        // Output is never kept: every chunk is merged into one reusable buffer.
+        kernel.merge(chunk, output.for(count));
+        await writer.writeChunk(t.name, output.encode(t.outDtype));
       }
       // Every byte is hashed once, after its chunk was used; bytes kept for
       // later passes (raw, or behind lazily decoded views) are copied to the

@@ -134,7 +134,6 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
       }),
     );
   }
-  const scanPasses = sparsifiers.reduce((a, sp) => Math.max(a, sp ? sp.scanPasses : 0), 0);
   const buffers: (Float32Array | null)[] = new Array(m).fill(null);
   const deltas: Float32Array[] = new Array(m);
   const mix = compileMix(m, config.consensus);
@@ -146,7 +145,10 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
   const bySum = config.consensus === "sum";
 
   return {
-    scanPasses,
+    // Re-read after every pass: a sparsifier may finish early.
+    get scanPasses() {
+      return sparsifiers.reduce((a, sp) => Math.max(a, sp ? sp.scanPasses : 0), 0);
+    },
     scan(pass, chunk) {
       for (let i = 0; i < m; i++) {
         const sp = sparsifiers[i];

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { argsortAscending, floatBits, keepRankRange, keyAtRank, RadixScratch } from "./select";
+import { SimdArena } from "../simd/arena";
+import { setSimdKernels } from "../simd/ops";
+import { argsortAscending, floatBits, keepRankRange, keyAtRank, RadixScratch, RankSelector } from "./select";
 import { lcgData } from "./test-support";
 
 /** Brute force: descending |x|, ties by lower index first. */
@@ -38,6 +40,63 @@ describe("keepRankRange selects by magnitude rank without sorting", () => {
     const b = keyAtRank(x, 2);
     expect(b.greater).toBe(1);
     expect(b.key).toBe(floatBits(Float32Array.from([3]))[0]);
+  });
+});
+
+describe("RankSelector finds a single boundary in one pass when the first chunk is representative", () => {
+  /** The exact answer by sorting: the key at descending rank `rank` and how many keys are larger. */
+  function expectedBoundary(x: Float32Array, rank: number) {
+    const keys = Array.from(floatBits(x), (b) => b & 0x7fffffff).sort((a, b) => b - a);
+    return { key: keys[rank]!, greater: keys.filter((k) => k > keys[rank]!).length };
+  }
+
+  /** Streams `chunks` through pass 0 (and pass 1 when needed); returns the boundary and whether pass 1 ran. */
+  function select(chunks: Float32Array[], rank: number) {
+    const total = chunks.reduce((a, c) => a + c.length, 0);
+    const s = new RankSelector([rank], false, total);
+    for (const c of chunks) s.pass0(c);
+    s.end0();
+    const twoPasses = s.needsPass1;
+    if (twoPasses) {
+      for (const c of chunks) s.pass1(c);
+      s.end1();
+    }
+    const { key, greater } = s.boundary(rank);
+    return { key, greater, twoPasses };
+  }
+
+  const chunked = (x: Float32Array, len: number) => Array.from({ length: Math.ceil(x.length / len) }, (_, i) => x.subarray(i * len, (i + 1) * len));
+  const x = lcgData(60_000, 4).map((v) => v * Math.fround(1.37)); // every key distinct-ish, full mantissas
+  const rank = Math.floor(x.length * 0.2);
+
+  it("skips the second pass on data whose first chunk looks like the rest", () => {
+    for (const simd of [true, false]) {
+      setSimdKernels(simd);
+      const got = select(chunked(x, 7_000), rank);
+      setSimdKernels(true);
+      expect(got).toEqual({ ...expectedBoundary(x, rank), twoPasses: false });
+    }
+  });
+
+  it("falls back to a second pass, with the same answer, when the first chunk misleads", () => {
+    const skewed = x.map((v, i) => (i < 5_000 ? v * 1000 : v));
+    const got = select(chunked(skewed, 5_000), rank);
+    expect(got).toEqual({ ...expectedBoundary(skewed, rank), twoPasses: true });
+  });
+
+  it("counts beside the data in WebAssembly memory, and stays exact when chunks come from different memories", () => {
+    const arena = SimdArena.create(8 << 20)!;
+    const chunks = chunked(x, 10_000).map((c, i) => {
+      if (i % 2 === 1) return c; // ordinary memory
+      const inArena = arena.floats(c.length)!;
+      inArena.set(c);
+      return inArena;
+    });
+    expect(select(chunks, rank)).toEqual({ ...expectedBoundary(x, rank), twoPasses: false });
+    // Its tables were given back: the next selector borrows the same memory.
+    const before = arena.capacity - arena.bytes(0)!.byteOffset;
+    expect(select(chunks, rank).twoPasses).toBe(false);
+    expect(arena.capacity - arena.bytes(0)!.byteOffset).toBe(before);
   });
 });
 

@@ -9,7 +9,10 @@
  *  - `RankSelector`: finds the magnitude at given descending ranks with two
  *    streaming histogram passes over the IEEE-754 bits (high 16 bits, then the
  *    low 16 bits inside the selected bins) — O(n), no copy — and, optionally,
- *    the L1/L2 mass above each boundary, so a norm rescale needs no extra pass;
+ *    the L1/L2 mass above each boundary, so a norm rescale needs no extra pass.
+ *    For a single rank it usually needs one pass: the first chunk suggests
+ *    where the boundary lies, and the first pass also counts the low bits of
+ *    a window of bins around it;
  *  - `RankRangeFilter`: applies "keep descending ranks [lo, hi)" chunk by chunk;
  *  - `argsortAscending`: a stable LSD radix sort (3 passes of 11 bits) on
  *    uint32 keys, used per row by DELLA.
@@ -23,10 +26,19 @@
  * torch's argsort leaves ties unspecified; this makes ours deterministic.
  */
 
-import { simdHistHigh, simdHistLow, simdKeepTop } from "../simd/ops";
+import { SimdArena } from "../simd/arena";
+import { type KeyWindow, simdHistHigh, simdHistWindow, simdKeepTop } from "../simd/ops";
 
 const ABS_MASK = 0x7fffffff;
 const BINS = 65536;
+/**
+ * High bins (each 1/128 of an octave) counted at full resolution in the first
+ * pass, around the boundary the first chunk suggests: wide enough for the
+ * drift of a tensor's magnitudes between its first chunk and the whole.
+ */
+const WINDOW_BINS = 8;
+/** Memory a selector borrows from the data's arena: two high-bit tables and the window. */
+export const SELECTOR_TABLE_BYTES = (2 + WINDOW_BINS) * BINS * 4;
 
 /** The float32 bit patterns of `x`, as a zero-copy view. */
 export function floatBits(x: Float32Array): Uint32Array {
@@ -73,10 +85,90 @@ interface LowBin {
 }
 
 /**
+ * Where a selector's counts accumulate while chunks stream by: beside the
+ * data in the arena that holds it, so the SIMD kernels update them in place
+ * (no copies in and out per chunk), or in ordinary memory. `drainInto` adds
+ * them to the selector's totals and gives the memory back.
+ */
+class CountTables {
+  private constructor(
+    readonly arena: SimdArena | null,
+    readonly a: Uint32Array,
+    readonly b: Uint32Array,
+    public window: KeyWindow | null,
+  ) {}
+
+  static in(arena: SimdArena | null, window: { lo: number; bins: number } | null): CountTables {
+    const t = new CountTables(arena, table(arena, BINS), table(arena, BINS), null);
+    if (window) t.openWindow(window);
+    return t;
+  }
+
+  openWindow({ lo, bins }: { lo: number; bins: number }): void {
+    this.window = { lo, bins, hist: table(this.arena, bins * BINS) };
+  }
+
+  /** Adds the high-bit counts to `high`. */
+  addHighTo(high: Uint32Array): void {
+    const { a, b } = this;
+    for (let i = 0; i < BINS; i++) high[i] += a[i]! + b[i]!;
+  }
+
+  /** Gives borrowed memory back to the arena; the tables must not be used again. */
+  release(): void {
+    for (const t of [this.a, this.b, this.window?.hist]) {
+      if (t) this.arena?.giveBack(t);
+    }
+  }
+
+  /** histA/histB for the high bits, and the window's keys at full resolution. */
+  countHigh(bits: Uint32Array): void {
+    const { a, window } = this;
+    if (simdHistHigh(bits, a, this.b, window)) return;
+    if (!window) {
+      for (let i = 0; i < bits.length; i++) a[(bits[i]! & ABS_MASK) >>> 16]++;
+      return;
+    }
+    const base = window.lo * BINS;
+    const span = window.bins * BINS;
+    const win = window.hist;
+    for (let i = 0; i < bits.length; i++) {
+      const k = bits[i]! & ABS_MASK;
+      a[k >>> 16]++;
+      const d = k - base;
+      if (d >= 0 && d < span) win[d]++;
+    }
+  }
+}
+
+/** A zeroed uint32 table, borrowed from `arena` when it has room. */
+function table(arena: SimdArena | null, length: number): Uint32Array {
+  const region = arena?.borrow(length * 4);
+  return region ? new Uint32Array(region.buffer, region.byteOffset, length) : new Uint32Array(length);
+}
+
+/** The keys of `bits` inside `window`, counted into its histogram. */
+function countWindow(bits: Uint32Array, window: KeyWindow): void {
+  if (simdHistWindow(bits, window)) return;
+  const base = window.lo * BINS;
+  const span = window.bins * BINS;
+  for (let i = 0; i < bits.length; i++) {
+    const d = (bits[i]! & ABS_MASK) - base;
+    if (d >= 0 && d < span) window.hist[d]++;
+  }
+}
+
+/**
  * Streaming selection of the keys at several descending ranks. Feed every
- * chunk, in order, to `pass0`, call `end0`, feed them again to `pass1`, call
- * `end1` — then `boundary(rank)` answers. Sums are accumulated in element
- * order, so results do not depend on how the tensor was chunked.
+ * chunk, in order, to `pass0` and call `end0`; unless that found every
+ * boundary (`needsPass1` false), feed them again to `pass1` and call `end1`.
+ * Then `boundary(rank)` answers. Sums are accumulated in element order, so
+ * results do not depend on how the tensor was chunked.
+ *
+ * With a single rank, no norms and the element count known up front, the
+ * first pass also counts the low bits of a window of high bins around the
+ * boundary its first chunk suggests; when the boundary falls in that window,
+ * the second pass is skipped.
  */
 export class RankSelector {
   readonly ranks: readonly number[];
@@ -87,32 +179,104 @@ export class RankSelector {
   private targets: Target[] = [];
   private lowBins = new Map<number, LowBin>();
   private results = new Map<number, RankBoundary>();
+  private tables: CountTables | null = null;
+  /** The first pass's window of high bins counted at full resolution. */
+  private window: { lo: number; bins: number } | null = null;
+  /** Window counts of tables set aside when the data moved to another arena. */
+  private windowSpill: Uint32Array | null = null;
   /** Totals over the whole tensor (when tracked): sum |x|, sum x^2, max |x|. */
   totalAbs = 0;
   totalSq = 0;
   count = 0;
 
-  constructor(ranks: readonly number[], trackNorms: boolean) {
+  /** `total`: the number of elements that pass0 will see, when known (enables the single-pass window). */
+  constructor(
+    ranks: readonly number[],
+    trackNorms: boolean,
+    private readonly total?: number,
+  ) {
     this.ranks = [...new Set(ranks)];
     this.track = trackNorms;
     this.hiAbs = trackNorms ? new Float64Array(BINS) : null;
     this.hiSq = trackNorms ? new Float64Array(BINS) : null;
   }
 
+  /** Whether the boundaries still need `pass1` (known after `end0`). */
+  get needsPass1(): boolean {
+    return this.results.size < this.ranks.length;
+  }
+
   pass0(x: Float32Array): void {
     const bits = floatBits(x);
-    const hist = this.hiHist;
+    const first = this.count === 0;
     this.count += x.length;
-    if (!this.track) {
-      if (simdHistHigh(bits, hist)) return;
-      for (let i = 0; i < bits.length; i++) hist[(bits[i] & ABS_MASK) >>> 16]++;
+    if (this.track) {
+      this.pass0Tracked(x, bits);
       return;
     }
+    const arena = SimdArena.owning(x);
+    if (this.tables && this.tables.arena !== arena) this.drainTables(); // the data moved: count beside it
+    const guessing = first && this.ranks.length === 1 && this.total !== undefined && this.total > 0 && x.length > 0;
+    if (!guessing) {
+      this.tables ??= CountTables.in(arena, this.window);
+      this.tables.countHigh(bits);
+      return;
+    }
+    // First chunk: its high bins suggest the boundary's bin; it is then
+    // counted into the window around that guess like every later chunk.
+    const tables = (this.tables = CountTables.in(arena, null));
+    tables.countHigh(bits);
+    const lo = this.guessWindow(tables, Math.floor((this.ranks[0]! * x.length) / this.total!));
+    this.window = { lo, bins: WINDOW_BINS };
+    tables.openWindow(this.window);
+    countWindow(bits, tables.window!);
+  }
+
+  /** The lowest bin of a window centred on the bin holding descending rank `rank` of the first chunk's counts. */
+  private guessWindow(tables: CountTables, rank: number): number {
+    let cum = 0;
+    let bin = 0;
+    for (let b = BINS - 1; b >= 0; b--) {
+      cum += tables.a[b]! + tables.b[b]!;
+      if (cum > rank) {
+        bin = b;
+        break;
+      }
+    }
+    // Keys are at most 0x7fffffff: high bins stop at 0x7fff.
+    return Math.max(0, Math.min(0x8000 - WINDOW_BINS, bin - (WINDOW_BINS >> 1) + 1));
+  }
+
+  /** Adds the tables' counts to the totals and releases them. */
+  private drainTables(): void {
+    const t = this.tables;
+    if (!t) return;
+    t.addHighTo(this.hiHist);
+    if (t.window) {
+      const spill = (this.windowSpill ??= new Uint32Array(t.window.hist.length));
+      for (let i = 0; i < spill.length; i++) spill[i] += t.window.hist[i]!;
+    }
+    t.release();
+    this.tables = null;
+  }
+
+  /** The low-bit counts of high bin `bin` (inside the window) from the first pass. */
+  private windowCounts(bin: number): Uint32Array {
+    const from = (bin - this.window!.lo) * BINS;
+    const live = this.tables?.window?.hist.subarray(from, from + BINS);
+    if (!this.windowSpill) return live ?? new Uint32Array(BINS);
+    const sum = this.windowSpill.slice(from, from + BINS);
+    if (live) for (let i = 0; i < BINS; i++) sum[i] += live[i]!;
+    return sum;
+  }
+
+  private pass0Tracked(x: Float32Array, bits: Uint32Array): void {
+    const hist = this.hiHist;
     const habs = this.hiAbs!;
     const hsq = this.hiSq!;
     for (let i = 0; i < bits.length; i++) {
-      const b = (bits[i] & ABS_MASK) >>> 16;
-      const a = Math.abs(x[i]);
+      const b = (bits[i]! & ABS_MASK) >>> 16;
+      const a = Math.abs(x[i]!);
       hist[b]++;
       habs[b] += a;
       hsq[b] += a * a;
@@ -120,11 +284,13 @@ export class RankSelector {
   }
 
   end0(): void {
+    // High-bit counts are summed now; the window's stay in the tables until the boundaries are read.
+    this.tables?.addHighTo(this.hiHist);
     const n = this.count;
     if (this.track) {
       for (let b = 0; b < BINS; b++) {
-        this.totalAbs += this.hiAbs![b];
-        this.totalSq += this.hiSq![b];
+        this.totalAbs += this.hiAbs![b]!;
+        this.totalSq += this.hiSq![b]!;
       }
     }
     this.targets = [];
@@ -134,50 +300,57 @@ export class RankSelector {
       let abs = 0;
       let sq = 0;
       for (let b = BINS - 1; b >= 0; b--) {
-        const c = this.hiHist[b];
+        const c = this.hiHist[b]!;
         if (cum + c > rank) {
-          this.targets.push({ rank, hiBin: b, countAbove: cum, absAbove: abs, sqAbove: sq });
-          if (!this.lowBins.has(b)) {
-            this.lowBins.set(b, {
-              hist: new Uint32Array(BINS),
-              abs: this.track ? new Float64Array(BINS) : null,
-              sq: this.track ? new Float64Array(BINS) : null,
-            });
+          const target = { rank, hiBin: b, countAbove: cum, absAbove: abs, sqAbove: sq };
+          const w = this.window;
+          if (w && b >= w.lo && b < w.lo + w.bins) {
+            // The first pass already counted this bin's low bits.
+            this.resolve(target, { hist: this.windowCounts(b), abs: null, sq: null });
+          } else {
+            this.targets.push(target);
+            if (!this.lowBins.has(b)) {
+              this.lowBins.set(b, {
+                hist: new Uint32Array(BINS),
+                abs: this.track ? new Float64Array(BINS) : null,
+                sq: this.track ? new Float64Array(BINS) : null,
+              });
+            }
           }
           break;
         }
         cum += c;
         if (this.track) {
-          abs += this.hiAbs![b];
-          sq += this.hiSq![b];
+          abs += this.hiAbs![b]!;
+          sq += this.hiSq![b]!;
         }
       }
     }
+    this.tables?.release();
+    this.tables = null;
+    this.window = null;
+    this.windowSpill = null;
   }
 
   pass1(x: Float32Array): void {
     if (this.lowBins.size === 0) return;
     const bits = floatBits(x);
-    const single = this.lowBins.size === 1 ? [...this.lowBins.entries()][0] : null;
+    const single = this.lowBins.size === 1 ? [...this.lowBins.entries()][0]! : null;
     if (single && !single[1].abs) {
       // The usual case (one boundary, no norms): a tight loop without lookups.
       const [hiBin, { hist }] = single;
-      if (simdHistLow(bits, hiBin, hist)) return;
-      for (let i = 0; i < bits.length; i++) {
-        const k = bits[i] & ABS_MASK;
-        if (k >>> 16 === hiBin) hist[k & 0xffff]++;
-      }
+      countWindow(bits, { lo: hiBin, bins: 1, hist });
       return;
     }
     for (let i = 0; i < bits.length; i++) {
-      const k = bits[i] & ABS_MASK;
+      const k = bits[i]! & ABS_MASK;
       const hb = k >>> 16;
       const low = single ? (single[0] === hb ? single[1] : undefined) : this.lowBins.get(hb);
       if (!low) continue;
       const lb = k & 0xffff;
       low.hist[lb]++;
       if (low.abs) {
-        const a = Math.abs(x[i]);
+        const a = Math.abs(x[i]!);
         low.abs[lb] += a;
         low.sq![lb] += a * a;
       }
@@ -185,25 +358,28 @@ export class RankSelector {
   }
 
   end1(): void {
-    for (const t of this.targets) {
-      const low = this.lowBins.get(t.hiBin)!;
-      let cum = t.countAbove;
-      let abs = t.absAbove;
-      let sq = t.sqAbove;
-      for (let b = BINS - 1; b >= 0; b--) {
-        const c = low.hist[b];
-        if (cum + c > t.rank) {
-          this.results.set(t.rank, { key: ((t.hiBin << 16) | b) >>> 0, greater: cum, absAbove: abs, sqAbove: sq });
-          break;
-        }
-        cum += c;
-        if (low.abs) {
-          abs += low.abs[b];
-          sq += low.sq![b];
-        }
+    for (const t of this.targets) this.resolve(t, this.lowBins.get(t.hiBin)!);
+    this.targets = [];
+    this.lowBins.clear();
+  }
+
+  /** The boundary of `t` from the low-bit counts of its high bin. */
+  private resolve(t: Target, low: LowBin): void {
+    let cum = t.countAbove;
+    let abs = t.absAbove;
+    let sq = t.sqAbove;
+    for (let b = BINS - 1; b >= 0; b--) {
+      const c = low.hist[b]!;
+      if (cum + c > t.rank) {
+        this.results.set(t.rank, { key: ((t.hiBin << 16) | b) >>> 0, greater: cum, absAbove: abs, sqAbove: sq });
+        return;
+      }
+      cum += c;
+      if (low.abs) {
+        abs += low.abs[b]!;
+        sq += low.sq![b]!;
       }
     }
-    this.lowBins.clear();
   }
 
   boundary(rank: number): RankBoundary {
@@ -213,9 +389,9 @@ export class RankSelector {
   }
 }
 
-/** The magnitude key at descending rank `rank` of a whole array (two passes). */
+/** The magnitude key at descending rank `rank` of a whole array. */
 export function keyAtRank(x: Float32Array, rank: number): RankBoundary {
-  const s = new RankSelector([rank], false);
+  const s = new RankSelector([rank], false, x.length);
   s.pass0(x);
   s.end0();
   s.pass1(x);
@@ -316,7 +492,7 @@ export function keepRankRange(x: Float32Array, lo: number, hi: number): Float32A
   const ranks: number[] = [];
   if (hi < n) ranks.push(hi - 1);
   if (lo > 0) ranks.push(lo - 1);
-  const sel = new RankSelector(ranks, false);
+  const sel = new RankSelector(ranks, false, n);
   sel.pass0(x);
   sel.end0();
   sel.pass1(x);

@@ -58,6 +58,7 @@ export function isRandomSparsifier(method: SparsificationMethod): boolean {
 
 /** A sparsifier over one tensor, fed in chunks. */
 export interface ChunkSparsifier {
+  /** May drop after `endScan`, when a pass made the later ones unnecessary. */
   readonly scanPasses: number;
   /** Pass `pass` (< scanPasses) over the chunk of `delta` starting at `offset`. */
   scan(pass: number, offset: number, delta: Float32Array): void;
@@ -146,7 +147,8 @@ class ScaleSparsifier implements ChunkSparsifier {
 
 /** Keep descending magnitude ranks [lo, hi) — TIES (lo = 0) and breadcrumbs. */
 class RankRangeSparsifier implements ChunkSparsifier {
-  readonly scanPasses = 2;
+  /** High bits, then the low bits of the boundary's bin; one pass when the first already counted them. */
+  scanPasses = 2;
   private readonly selector: RankSelector;
   private filter: RankRangeFilter | null = null;
   private scale = 1;
@@ -162,7 +164,7 @@ class RankRangeSparsifier implements ChunkSparsifier {
     if (hi < n) ranks.push(hi - 1);
     if (lo > 0) ranks.push(lo - 1);
     if (rescale === "linf") ranks.push(0, lo); // max of all, max of kept
-    this.selector = new RankSelector(ranks, rescale === "l1" || rescale === "l2");
+    this.selector = new RankSelector(ranks, rescale === "l1" || rescale === "l2", n);
   }
 
   scan(pass: number, _offset: number, delta: Float32Array): void {
@@ -174,9 +176,9 @@ class RankRangeSparsifier implements ChunkSparsifier {
     const s = this.selector;
     if (pass === 0) {
       s.end0();
-      return;
-    }
-    s.end1();
+      if (s.needsPass1) return;
+      this.scanPasses = 1;
+    } else s.end1();
     const { n, lo, hi } = this;
     const hb = hi < n ? s.boundary(hi - 1) : null;
     const lb = lo > 0 ? s.boundary(lo - 1) : null;

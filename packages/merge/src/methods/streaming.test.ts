@@ -152,4 +152,26 @@ describe("streaming kernels equal whole-tensor merges for any chunking", () => {
     expect(getMethod("della").rowAligned).toBe(true);
     expect(getMethod("ties").rowAligned).toBe(false);
   });
+
+  it("ties needs no second pass when the first found every model's boundary", () => {
+    // Continuous deltas and first chunks of thousands of elements, whose quantiles are close to the whole tensor's.
+    const [rows, cols] = [50, 1000];
+    const size = rows * cols;
+    const b0 = lcgData(size, 3);
+    const smooth = [5, 6].map((s) => b0.map((b, i) => b + lcgData(size, s)[i]! * 0.01));
+    const mp = [{ weight: 1, density: 0.3 }, { weight: 0.5, density: 0.3 }];
+    const params = resolveParameters(getMethod("ties"), {}, "global");
+    const kernel = getMethod("ties").createKernel({ name: "x", shape: [rows, cols], numel: size, params, modelParams: mp, seed: 0 });
+    expect(kernel.scanPasses).toBe(2);
+    for (let offset = 0; offset < size; offset += 10_000) {
+      const b = b0.slice(offset, offset + 10_000);
+      kernel.scan!(0, { offset, length: b.length, base: b, models: smooth.map((m) => modelTensor(m.slice(offset, offset + 10_000), b)) });
+    }
+    kernel.endScan!(0);
+    expect(kernel.scanPasses).toBe(1);
+    // And the result is the one of a whole-tensor merge.
+    const chunked = runChunked("ties", b0, smooth, [rows, cols], params, mp, 0, 10_000);
+    const whole = getMethod("ties").mergeTensor(buildInput("ties", { base: Array.from(b0), models: smooth.map((m) => Array.from(m)), modelParams: mp, shape: [rows, cols] }));
+    expect(chunked).toEqual(whole);
+  });
 });

@@ -59,4 +59,19 @@ describe("SIMD arena kernels", () => {
     expect(b.byteOffset - a.byteOffset).toBe(16);
     expect(small.bytes(1 << 20)).toBeNull();
   });
+
+  it("lends zeroed regions, reuses those given back, and forgets loans at a reset", () => {
+    const a = SimdArena.create(1 << 20)!;
+    const first = a.borrow(4096)!;
+    first.fill(7);
+    a.giveBack(new Uint32Array(first.buffer, first.byteOffset, 1024)); // any view of the whole region
+    const again = a.borrow(4096)!;
+    expect(again.byteOffset).toBe(first.byteOffset);
+    expect(again.every((v) => v === 0)).toBe(true);
+    a.giveBack(again.subarray(0, 16)); // not the whole region: ignored
+    expect(a.borrow(4096)!.byteOffset).not.toBe(first.byteOffset);
+    a.reset();
+    a.giveBack(again); // lent before the reset: ignored
+    expect(a.borrow(4096)!.byteOffset).toBe(a.bytes(0)!.byteOffset - 4096);
+  });
 });

@@ -21,8 +21,8 @@ export interface KernelExports {
   bf16_decode_minus(src: number, minus: number, out: number, n: number): void;
   bf16_encode(src: number, out: number, n: number): void;
   gta_mix(out: number, base: number, ptrs: number, weights: number, m: number, n: number, scale: number, mode: number, normalize: number, acc: number, exact: number): void;
-  hist_high(bits: number, n: number, hist: number, spare: number): void;
-  hist_low(bits: number, n: number, bin: number, hist: number, spare: number): void;
+  hist_high(bits: number, n: number, histA: number, histB: number, lo: number, bins: number, win: number): void;
+  hist_window(bits: number, n: number, lo: number, bins: number, hist: number, spare: number): void;
   keep_top(src: number, out: number, n: number, key: number, seen: number, quota: number): number;
 }
 
@@ -74,6 +74,9 @@ export class SimdArena {
   private used = 0;
   private readonly staging: { start: number; end: number };
   private readonly scratch: Float32Array[] = [];
+  /** Borrowed regions by offset (until reset), and those given back, by size, for the next borrower. */
+  private readonly lent = new Map<number, Uint8Array>();
+  private readonly returned = new Map<number, Uint8Array[]>();
 
   private constructor(
     private readonly memory: WasmMemory,
@@ -157,6 +160,32 @@ export class SimdArena {
   reset(): void {
     this.used = this.staging.end;
     this.scratch.length = 0;
+    this.lent.clear();
+    this.returned.clear();
+  }
+
+  /**
+   * A zeroed region for state that kernels update across calls (a
+   * selector's histograms), so it stays beside the data instead of being
+   * copied in and out on every call. Give it back with `giveBack`; null if
+   * the arena is full.
+   */
+  borrow(length: number): Uint8Array | null {
+    const region = this.returned.get(length)?.pop() ?? this.bytes(length);
+    if (!region) return null;
+    region.fill(0);
+    this.lent.set(region.byteOffset, region);
+    return region;
+  }
+
+  /** Returns a borrowed region (or any view of all of it) for reuse; ignored after a reset, which took it back already. */
+  giveBack(view: ArrayBufferView): void {
+    const region = this.owns(view) ? this.lent.get(view.byteOffset) : undefined;
+    if (!region || region.byteLength !== view.byteLength) return;
+    this.lent.delete(view.byteOffset);
+    const list = this.returned.get(region.byteLength);
+    if (list) list.push(region);
+    else this.returned.set(region.byteLength, [region]);
   }
 
   /**

@@ -266,52 +266,68 @@
   ;; ---------------------------------------------------------------------
   ;; Magnitude ranking (methods/select.ts is the reference). key = bits & 0x7fffffff.
 
-  ;; hist[key >>> 16]++ for every element (hist: 65536 u32). Odd and even
-  ;; elements count into separate tables ($spare: 256 KiB, summed in at the
-  ;; end), so runs of one bin do not wait on their own increments.
-  (func (export "hist_high") (param $bits i32) (param $n i32) (param $hist i32) (param $spare i32)
-    (local $p i32) (local $end i32) (local $h i32) (local $x i64)
-    (memory.fill (local.get $spare) (i32.const 0) (i32.const 262144))
+  ;; histA[key >>> 16]++ for even elements, histB[...]++ for odd ones (two
+  ;; tables, summed by the caller, so runs of one bin do not wait on their
+  ;; own increments). Keys in the window of high bins [$lo, $lo + $bins) also
+  ;; count win[key - ($lo << 16)]++: the low bits of the bins guessed to hold
+  ;; a selection boundary, so that usually no second pass is needed. Few keys
+  ;; fall in the window, so that test is a branch. $bins = 0: no window.
+  (func (export "hist_high") (param $bits i32) (param $n i32) (param $histA i32) (param $histB i32) (param $lo i32) (param $bins i32) (param $win i32)
+    (local $p i32) (local $end i32) (local $h i32) (local $x i64) (local $k i32) (local $d i32) (local $base i32) (local $span i32)
+    (local.set $base (i32.shl (local.get $lo) (i32.const 16)))
+    (local.set $span (i32.shl (local.get $bins) (i32.const 16)))
     (local.set $p (local.get $bits))
     (local.set $end (i32.add (local.get $bits) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 2))))
     (block $done (loop $top
       (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
       (local.set $x (i64.load (local.get $p)))
-      (local.set $h (i32.add (local.get $hist)
-        (i32.shl (i32.shr_u (i32.and (i32.wrap_i64 (local.get $x)) (i32.const 0x7fffffff)) (i32.const 16)) (i32.const 2))))
+      (local.set $k (i32.and (i32.wrap_i64 (local.get $x)) (i32.const 0x7fffffff)))
+      (local.set $h (i32.add (local.get $histA) (i32.shl (i32.shr_u (local.get $k) (i32.const 16)) (i32.const 2))))
       (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
-      (local.set $h (i32.add (local.get $spare)
-        (i32.shl (i32.shr_u (i32.and (i32.wrap_i64 (i64.shr_u (local.get $x) (i64.const 32))) (i32.const 0x7fffffff)) (i32.const 16)) (i32.const 2))))
+      (local.set $d (i32.sub (local.get $k) (local.get $base)))
+      (if (i32.lt_u (local.get $d) (local.get $span))
+        (then
+          (local.set $h (i32.add (local.get $win) (i32.shl (local.get $d) (i32.const 2))))
+          (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))))
+      (local.set $k (i32.and (i32.wrap_i64 (i64.shr_u (local.get $x) (i64.const 32))) (i32.const 0x7fffffff)))
+      (local.set $h (i32.add (local.get $histB) (i32.shl (i32.shr_u (local.get $k) (i32.const 16)) (i32.const 2))))
       (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $d (i32.sub (local.get $k) (local.get $base)))
+      (if (i32.lt_u (local.get $d) (local.get $span))
+        (then
+          (local.set $h (i32.add (local.get $win) (i32.shl (local.get $d) (i32.const 2))))
+          (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))))
       (local.set $p (i32.add (local.get $p) (i32.const 8)))
       (br $top)))
     (if (i32.and (local.get $n) (i32.const 1))
       (then
-        (local.set $h (i32.add (local.get $hist)
-          (i32.shl (i32.shr_u (i32.and (i32.load (local.get $end)) (i32.const 0x7fffffff)) (i32.const 16)) (i32.const 2))))
-        (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))))
-    (local.set $p (i32.const 0))
-    (block $summed (loop $sum
-      (br_if $summed (i32.ge_u (local.get $p) (i32.const 262144)))
-      (v128.store (i32.add (local.get $hist) (local.get $p))
-        (i32x4.add (v128.load (i32.add (local.get $hist) (local.get $p))) (v128.load (i32.add (local.get $spare) (local.get $p)))))
-      (local.set $p (i32.add (local.get $p) (i32.const 16)))
-      (br $sum))))
+        (local.set $k (i32.and (i32.load (local.get $end)) (i32.const 0x7fffffff)))
+        (local.set $h (i32.add (local.get $histA) (i32.shl (i32.shr_u (local.get $k) (i32.const 16)) (i32.const 2))))
+        (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+        (local.set $d (i32.sub (local.get $k) (local.get $base)))
+        (if (i32.lt_u (local.get $d) (local.get $span))
+          (then
+            (local.set $h (i32.add (local.get $win) (i32.shl (local.get $d) (i32.const 2))))
+            (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1))))))))
 
-  ;; hist[key & 0xffff]++ for the elements with key >>> 16 == bin (hist: 65536
-  ;; u32). Branch-free: elements outside the bin count into $spare (256
-  ;; bytes), in a slot that rotates with the element index so that those
-  ;; increments do not wait on each other.
-  (func (export "hist_low") (param $bits i32) (param $n i32) (param $bin i32) (param $hist i32) (param $spare i32)
-    (local $j i32) (local $main i32) (local $k v128) (local $idx v128) (local $h i32) (local $x i32)
+  ;; hist[key - ($lo << 16)]++ for the elements whose key >>> 16 is in
+  ;; [$lo, $lo + $bins) (hist: $bins * 65536 u32). Branch-free: elements
+  ;; outside count into $spare (256 bytes), in a slot that rotates with the
+  ;; element index so that those increments do not wait on each other.
+  (func (export "hist_window") (param $bits i32) (param $n i32) (param $lo i32) (param $bins i32) (param $hist i32) (param $spare i32)
+    (local $j i32) (local $main i32) (local $d v128) (local $idx v128) (local $h i32) (local $x i32) (local $base i32) (local $span i32)
+    (local.set $base (i32.shl (local.get $lo) (i32.const 16)))
+    (local.set $span (i32.shl (local.get $bins) (i32.const 16)))
     (local.set $main (i32.and (local.get $n) (i32.const -4)))
     (block $done (loop $top
       (br_if $done (i32.ge_u (local.get $j) (local.get $main)))
-      (local.set $k (v128.and (v128.load (i32.add (local.get $bits) (i32.shl (local.get $j) (i32.const 2)))) (i32x4.splat (i32.const 0x7fffffff))))
+      (local.set $d (i32x4.sub
+        (v128.and (v128.load (i32.add (local.get $bits) (i32.shl (local.get $j) (i32.const 2)))) (i32x4.splat (i32.const 0x7fffffff)))
+        (i32x4.splat (local.get $base))))
       (local.set $idx (v128.bitselect
-        (i32x4.add (i32x4.splat (local.get $hist)) (i32x4.shl (v128.and (local.get $k) (i32x4.splat (i32.const 0xffff))) (i32.const 2)))
+        (i32x4.add (i32x4.splat (local.get $hist)) (i32x4.shl (local.get $d) (i32.const 2)))
         (i32x4.add (i32x4.splat (i32.add (local.get $spare) (i32.and (i32.shl (local.get $j) (i32.const 2)) (i32.const 240)))) (v128.const i32x4 0 4 8 12))
-        (i32x4.eq (i32x4.shr_u (local.get $k) (i32.const 16)) (i32x4.splat (local.get $bin)))))
+        (i32x4.lt_u (local.get $d) (i32x4.splat (local.get $span)))))
       (local.set $h (i32x4.extract_lane 0 (local.get $idx)))
       (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
       (local.set $h (i32x4.extract_lane 1 (local.get $idx)))
@@ -324,10 +340,10 @@
       (br $top)))
     (block $tail (loop $each
       (br_if $tail (i32.ge_u (local.get $j) (local.get $n)))
-      (local.set $x (i32.and (i32.load (i32.add (local.get $bits) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 0x7fffffff)))
-      (if (i32.eq (i32.shr_u (local.get $x) (i32.const 16)) (local.get $bin))
+      (local.set $x (i32.sub (i32.and (i32.load (i32.add (local.get $bits) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 0x7fffffff)) (local.get $base)))
+      (if (i32.lt_u (local.get $x) (local.get $span))
         (then
-          (local.set $h (i32.add (local.get $hist) (i32.shl (i32.and (local.get $x) (i32.const 0xffff)) (i32.const 2))))
+          (local.set $h (i32.add (local.get $hist) (i32.shl (local.get $x) (i32.const 2))))
           (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))))
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br $each))))

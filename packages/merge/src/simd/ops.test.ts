@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { compileMix } from "../methods/fused-mix";
 import { keepRankRange } from "../methods/select";
 import { SimdArena } from "./arena";
-import { setSimdKernels, simdHistHigh, simdHistLow, simdKeepTop, simdMix } from "./ops";
+import { setSimdKernels, simdHistHigh, simdHistWindow, simdKeepTop, simdMix } from "./ops";
 
 /** Float32 values that exercise every branch: zeros of both signs, NaN, infinities, ties, denormals. */
 function awkward(n: number, seed: number): Float32Array {
@@ -65,18 +65,31 @@ describe("SIMD kernels match their JavaScript references bit for bit", () => {
   it("magnitude histograms count like the JavaScript selector", () => {
     const x = awkward(100_003, 3);
     const bits = new Uint32Array(x.buffer);
-    const high = new Uint32Array(65536);
-    expect(simdHistHigh(bits, high)).toBe(true);
-    const expected = new Uint32Array(65536);
-    for (const b of bits) expected[(b & 0x7fffffff) >>> 16]++;
-    expect(Buffer.from(high.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+    const key = (b: number) => b & 0x7fffffff;
+    const same = (a: Uint32Array, b: Uint32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
-    const bin = (bits[12_345]! & 0x7fffffff) >>> 16;
-    const low = new Uint32Array(65536);
-    expect(simdHistLow(bits, bin, low)).toBe(true);
-    const expectedLow = new Uint32Array(65536);
-    for (const b of bits) if (((b & 0x7fffffff) >>> 16) === bin) expectedLow[b & 0xffff]++;
-    expect(Buffer.from(low.buffer).equals(Buffer.from(expectedLow.buffer))).toBe(true);
+    // High bits into two tables (even and odd elements), and a window of 3 bins at full resolution.
+    const lo = (key(bits[12_345]!) >>> 16) - 1;
+    const [a, b, win] = [new Uint32Array(65536), new Uint32Array(65536), new Uint32Array(3 * 65536)];
+    expect(simdHistHigh(bits, a, b, { lo, bins: 3, hist: win })).toBe(true);
+    const [ea, eb, ewin] = [new Uint32Array(65536), new Uint32Array(65536), new Uint32Array(3 * 65536)];
+    bits.forEach((v, i) => {
+      (i % 2 === 0 ? ea : eb)[key(v) >>> 16]++;
+      const d = key(v) - lo * 65536;
+      if (d >= 0 && d < 3 * 65536) ewin[d]++;
+    });
+    expect(same(a, ea) && same(b, eb) && same(win, ewin)).toBe(true);
+    expect(ewin.reduce((s, c) => s + c, 0)).toBeGreaterThan(0);
+
+    // Without a window, nothing else is written.
+    const [a2, b2] = [new Uint32Array(65536), new Uint32Array(65536)];
+    expect(simdHistHigh(bits, a2, b2, null)).toBe(true);
+    expect(same(a2, ea) && same(b2, eb)).toBe(true);
+
+    // The window alone, branch-free: the same counts.
+    const win2 = new Uint32Array(3 * 65536);
+    expect(simdHistWindow(bits, { lo, bins: 3, hist: win2 })).toBe(true);
+    expect(same(win2, ewin)).toBe(true);
   });
 
   it("top-k keeps the boundary key's first elements in index order, across calls", () => {

@@ -16,10 +16,8 @@ let enabled = true;
 
 /** gta_mix's three float64 accumulators for a block of 512 elements. */
 const MIX_ACC_BYTES = 3 * 512 * 8;
-/** A 65536-bin uint32 histogram (hist_high's second table). */
-const HIST_BYTES = 65536 * 4;
-/** hist_low's rotating slots for elements outside the bin. */
-const LOW_SPARE_BYTES = 256;
+/** hist_window's rotating slots for elements outside the window. */
+const WINDOW_SPARE_BYTES = 256;
 
 /** Switches the SIMD kernels off (or back on), so tests can compare them with the JavaScript paths. */
 export function setSimdKernels(on: boolean): void {
@@ -50,16 +48,36 @@ export function simdMix(consensus: ConsensusMethod | null, ...[out, base, deltas
   return ran === true;
 }
 
-/** hist[key >>> 16]++ over `bits` (magnitude keys of float32 bit patterns). */
-export function simdHistHigh(bits: Uint32Array, hist: Uint32Array): boolean {
-  if (!enabled) return false;
-  return SimdArena.call([{ view: bits }, { view: hist, output: true }, { scratchBytes: HIST_BYTES }], (k, [b, h, spare]) => (k.hist_high(b!, bits.length, h!, spare!), true)) === true;
+/** A run of high bins whose keys are counted at full resolution: hist[key - (lo << 16)]++ (hist: bins * 65536). */
+export interface KeyWindow {
+  lo: number;
+  bins: number;
+  hist: Uint32Array;
 }
 
-/** hist[key & 0xffff]++ over the elements of `bits` whose key >>> 16 is `bin`. */
-export function simdHistLow(bits: Uint32Array, bin: number, hist: Uint32Array): boolean {
+/**
+ * histA/histB[key >>> 16]++ over `bits` (magnitude keys of float32 bit
+ * patterns; even elements count into histA, odd ones into histB), and the
+ * keys inside `window` into its histogram.
+ */
+export function simdHistHigh(bits: Uint32Array, histA: Uint32Array, histB: Uint32Array, window: KeyWindow | null): boolean {
   if (!enabled) return false;
-  return SimdArena.call([{ view: bits }, { view: hist, output: true }, { scratchBytes: LOW_SPARE_BYTES }], (k, [b, h, spare]) => (k.hist_low(b!, bits.length, bin, h!, spare!), true)) === true;
+  const win = window?.hist ?? new Uint32Array(0);
+  return (
+    SimdArena.call([{ view: bits }, { view: histA, output: true }, { view: histB, output: true }, { view: win, output: true }], (k, [b, a, h, w]) => (
+      k.hist_high(b!, bits.length, a!, h!, window?.lo ?? 0, window?.bins ?? 0, w!), true
+    )) === true
+  );
+}
+
+/** The keys of `bits` inside `window`, counted into its histogram. */
+export function simdHistWindow(bits: Uint32Array, window: KeyWindow): boolean {
+  if (!enabled) return false;
+  return (
+    SimdArena.call([{ view: bits }, { view: window.hist, output: true }, { scratchBytes: WINDOW_SPARE_BYTES }], (k, [b, h, spare]) => (
+      k.hist_window(b!, bits.length, window.lo, window.bins, h!, spare!), true
+    )) === true
+  );
 }
 
 /**
