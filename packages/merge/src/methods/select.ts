@@ -27,7 +27,7 @@
  */
 
 import { SimdArena } from "../simd/arena";
-import { type KeyWindow, simdHistHigh, simdHistWindow, simdKeepTop } from "../simd/ops";
+import { type KeyWindow, simdHistHigh, simdHistWindow, simdKeepTop, type WindowBins } from "../simd/ops";
 
 const ABS_MASK = 0x7fffffff;
 const BINS = 65536;
@@ -36,9 +36,9 @@ const BINS = 65536;
  * pass, around the boundary the first chunk suggests: wide enough for the
  * drift of a tensor's magnitudes between its first chunk and the whole.
  */
-const WINDOW_BINS = 8;
-/** Memory a selector borrows from the data's arena: two high-bit tables and the window. */
-export const SELECTOR_TABLE_BYTES = (2 + WINDOW_BINS) * BINS * 4;
+const WINDOW_BINS = 4;
+/** Memory a selector borrows from the data's arena: two tables of high bits and a window. */
+export const SELECTOR_TABLE_BYTES = 2 * (1 + WINDOW_BINS) * BINS * 4;
 
 /** The float32 bit patterns of `x`, as a zero-copy view. */
 export function floatBits(x: Float32Array): Uint32Array {
@@ -87,57 +87,73 @@ interface LowBin {
 /**
  * Where a selector's counts accumulate while chunks stream by: beside the
  * data in the arena that holds it, so the SIMD kernels update them in place
- * (no copies in and out per chunk), or in ordinary memory. `drainInto` adds
- * them to the selector's totals and gives the memory back.
+ * (no copies in and out per chunk), or in ordinary memory. Two tables (the
+ * kernel's even and odd elements), each 65536 high-bit bins and room for a
+ * window of bins at full resolution; a key counts in one place only, in the
+ * window when its high bin is there (see `simdHistHigh`).
  */
 class CountTables {
+  window: WindowBins | null = null;
+
   private constructor(
     readonly arena: SimdArena | null,
     readonly a: Uint32Array,
     readonly b: Uint32Array,
-    public window: KeyWindow | null,
   ) {}
 
-  static in(arena: SimdArena | null, window: { lo: number; bins: number } | null): CountTables {
-    const t = new CountTables(arena, table(arena, BINS), table(arena, BINS), null);
-    if (window) t.openWindow(window);
-    return t;
+  /** Tables with room for a window of `windowBins`. */
+  static in(arena: SimdArena | null, windowBins: number): CountTables {
+    const length = (1 + windowBins) * BINS;
+    return new CountTables(arena, table(arena, length), table(arena, length));
   }
 
-  openWindow({ lo, bins }: { lo: number; bins: number }): void {
-    this.window = { lo, bins, hist: table(this.arena, bins * BINS) };
+  /**
+   * Counts `bits` from now on with `window` at full resolution. `counted`:
+   * the chunks already counted without it, whose keys in the window are
+   * moved there (recounted, then taken out of the high bins).
+   */
+  openWindow(window: WindowBins, counted: Uint32Array[]): void {
+    this.window = window;
+    this.a.fill(0, window.lo, window.lo + window.bins);
+    this.b.fill(0, window.lo, window.lo + window.bins);
+    const hist = this.a.subarray(BINS, (1 + window.bins) * BINS);
+    for (const bits of counted) countWindow(bits, { ...window, hist });
   }
 
-  /** Adds the high-bit counts to `high`. */
+  count(bits: Uint32Array): void {
+    const { a, window } = this;
+    if (simdHistHigh(bits, a, this.b, window)) return;
+    const base = window ? window.lo * BINS : 0;
+    const span = window ? window.bins * BINS : 0;
+    for (let i = 0; i < bits.length; i++) {
+      const k = bits[i]! & ABS_MASK;
+      const d = k - base;
+      a[d >= 0 && d < span ? BINS + d : k >>> 16]++;
+    }
+  }
+
+  /** Adds the high-bit counts (window bins included) to `high`. */
   addHighTo(high: Uint32Array): void {
-    const { a, b } = this;
+    const { a, b, window } = this;
     for (let i = 0; i < BINS; i++) high[i] += a[i]! + b[i]!;
+    if (!window) return;
+    for (let w = 0; w < window.bins; w++) {
+      let sum = 0;
+      for (let i = (1 + w) * BINS; i < (2 + w) * BINS; i++) sum += a[i]! + b[i]!;
+      high[window.lo + w] += sum;
+    }
+  }
+
+  /** Adds the low-bit counts of window bin `w` (0-based) to `into`. */
+  addWindowBinTo(w: number, into: Uint32Array): void {
+    const from = (1 + w) * BINS;
+    for (let i = 0; i < BINS; i++) into[i] += this.a[from + i]! + this.b[from + i]!;
   }
 
   /** Gives borrowed memory back to the arena; the tables must not be used again. */
   release(): void {
-    for (const t of [this.a, this.b, this.window?.hist]) {
-      if (t) this.arena?.giveBack(t);
-    }
-  }
-
-  /** histA/histB for the high bits, and the window's keys at full resolution. */
-  countHigh(bits: Uint32Array): void {
-    const { a, window } = this;
-    if (simdHistHigh(bits, a, this.b, window)) return;
-    if (!window) {
-      for (let i = 0; i < bits.length; i++) a[(bits[i]! & ABS_MASK) >>> 16]++;
-      return;
-    }
-    const base = window.lo * BINS;
-    const span = window.bins * BINS;
-    const win = window.hist;
-    for (let i = 0; i < bits.length; i++) {
-      const k = bits[i]! & ABS_MASK;
-      a[k >>> 16]++;
-      const d = k - base;
-      if (d >= 0 && d < span) win[d]++;
-    }
+    this.arena?.giveBack(this.a);
+    this.arena?.giveBack(this.b);
   }
 }
 
@@ -181,7 +197,7 @@ export class RankSelector {
   private results = new Map<number, RankBoundary>();
   private tables: CountTables | null = null;
   /** The first pass's window of high bins counted at full resolution. */
-  private window: { lo: number; bins: number } | null = null;
+  private window: WindowBins | null = null;
   /** Window counts of tables set aside when the data moved to another arena. */
   private windowSpill: Uint32Array | null = null;
   /** Totals over the whole tensor (when tracked): sum |x|, sum x^2, max |x|. */
@@ -206,6 +222,10 @@ export class RankSelector {
     return this.results.size < this.ranks.length;
   }
 
+  private get windowed(): boolean {
+    return this.ranks.length === 1 && this.total !== undefined && this.total > 0;
+  }
+
   pass0(x: Float32Array): void {
     const bits = floatBits(x);
     const first = this.count === 0;
@@ -216,23 +236,20 @@ export class RankSelector {
     }
     const arena = SimdArena.owning(x);
     if (this.tables && this.tables.arena !== arena) this.drainTables(); // the data moved: count beside it
-    const guessing = first && this.ranks.length === 1 && this.total !== undefined && this.total > 0 && x.length > 0;
-    if (!guessing) {
-      this.tables ??= CountTables.in(arena, this.window);
-      this.tables.countHigh(bits);
-      return;
+    if (!this.tables) {
+      this.tables = CountTables.in(arena, this.windowed ? WINDOW_BINS : 0);
+      if (this.window) this.tables.openWindow(this.window, []);
     }
-    // First chunk: its high bins suggest the boundary's bin; it is then
-    // counted into the window around that guess like every later chunk.
-    const tables = (this.tables = CountTables.in(arena, null));
-    tables.countHigh(bits);
-    const lo = this.guessWindow(tables, Math.floor((this.ranks[0]! * x.length) / this.total!));
-    this.window = { lo, bins: WINDOW_BINS };
-    tables.openWindow(this.window);
-    countWindow(bits, tables.window!);
+    this.tables.count(bits);
+    if (first && this.windowed && x.length > 0) {
+      // The first chunk's high bins suggest the boundary's bin; from now on
+      // the bins around it are counted at full resolution.
+      this.window = { lo: this.guessWindow(this.tables, Math.floor((this.ranks[0]! * x.length) / this.total!)), bins: WINDOW_BINS };
+      this.tables.openWindow(this.window, [bits]);
+    }
   }
 
-  /** The lowest bin of a window centred on the bin holding descending rank `rank` of the first chunk's counts. */
+  /** The lowest bin of a window centred on the bin holding descending rank `rank` of the counts so far. */
   private guessWindow(tables: CountTables, rank: number): number {
     let cum = 0;
     let bin = 0;
@@ -253,8 +270,8 @@ export class RankSelector {
     if (!t) return;
     t.addHighTo(this.hiHist);
     if (t.window) {
-      const spill = (this.windowSpill ??= new Uint32Array(t.window.hist.length));
-      for (let i = 0; i < spill.length; i++) spill[i] += t.window.hist[i]!;
+      const spill = (this.windowSpill ??= new Uint32Array(t.window.bins * BINS));
+      for (let w = 0; w < t.window.bins; w++) t.addWindowBinTo(w, spill.subarray(w * BINS, (w + 1) * BINS));
     }
     t.release();
     this.tables = null;
@@ -262,12 +279,10 @@ export class RankSelector {
 
   /** The low-bit counts of high bin `bin` (inside the window) from the first pass. */
   private windowCounts(bin: number): Uint32Array {
-    const from = (bin - this.window!.lo) * BINS;
-    const live = this.tables?.window?.hist.subarray(from, from + BINS);
-    if (!this.windowSpill) return live ?? new Uint32Array(BINS);
-    const sum = this.windowSpill.slice(from, from + BINS);
-    if (live) for (let i = 0; i < BINS; i++) sum[i] += live[i]!;
-    return sum;
+    const w = bin - this.window!.lo;
+    const counts = this.windowSpill ? this.windowSpill.slice(w * BINS, (w + 1) * BINS) : new Uint32Array(BINS);
+    this.tables?.addWindowBinTo(w, counts);
+    return counts;
   }
 
   private pass0Tracked(x: Float32Array, bits: Uint32Array): void {

@@ -266,49 +266,52 @@
   ;; ---------------------------------------------------------------------
   ;; Magnitude ranking (methods/select.ts is the reference). key = bits & 0x7fffffff.
 
-  ;; histA[key >>> 16]++ for even elements, histB[...]++ for odd ones (two
-  ;; tables, summed by the caller, so runs of one bin do not wait on their
-  ;; own increments). Keys in the window of high bins [$lo, $lo + $bins) also
-  ;; count win[key - ($lo << 16)]++: the low bits of the bins guessed to hold
-  ;; a selection boundary, so that usually no second pass is needed. Few keys
-  ;; fall in the window, so that test is a branch. $bins = 0: no window.
-  (func (export "hist_high") (param $bits i32) (param $n i32) (param $histA i32) (param $histB i32) (param $lo i32) (param $bins i32) (param $win i32)
-    (local $p i32) (local $end i32) (local $h i32) (local $x i64) (local $k i32) (local $d i32) (local $base i32) (local $span i32)
+  ;; Magnitude histogram with a window at full resolution. Two tables (even
+  ;; lanes count into $histA, odd lanes into $histB, so runs of one bin do
+  ;; not wait on their own increments; the caller sums them), each laid out
+  ;; as 65536 high-bit bins, then $bins * 65536 bins for the keys whose high
+  ;; bits are in [$lo, $lo + $bins) — the bins guessed to hold a selection
+  ;; boundary. A key counts in exactly one place: hist[65536 + key - ($lo <<
+  ;; 16)] inside the window, hist[key >>> 16] outside. $bins = 0: no window.
+  (func (export "hist_high") (param $bits i32) (param $n i32) (param $histA i32) (param $histB i32) (param $lo i32) (param $bins i32)
+    (local $j i32) (local $main i32) (local $k v128) (local $d v128) (local $idx v128) (local $tables v128)
+    (local $h i32) (local $x i32) (local $base i32) (local $span i32)
     (local.set $base (i32.shl (local.get $lo) (i32.const 16)))
     (local.set $span (i32.shl (local.get $bins) (i32.const 16)))
-    (local.set $p (local.get $bits))
-    (local.set $end (i32.add (local.get $bits) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 2))))
+    (local.set $tables (i32x4.replace_lane 3 (i32x4.replace_lane 1 (i32x4.splat (local.get $histA)) (local.get $histB)) (local.get $histB)))
+    (local.set $main (i32.and (local.get $n) (i32.const -4)))
     (block $done (loop $top
-      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
-      (local.set $x (i64.load (local.get $p)))
-      (local.set $k (i32.and (i32.wrap_i64 (local.get $x)) (i32.const 0x7fffffff)))
-      (local.set $h (i32.add (local.get $histA) (i32.shl (i32.shr_u (local.get $k) (i32.const 16)) (i32.const 2))))
+      (br_if $done (i32.ge_u (local.get $j) (local.get $main)))
+      (local.set $k (v128.and (v128.load (i32.add (local.get $bits) (i32.shl (local.get $j) (i32.const 2)))) (i32x4.splat (i32.const 0x7fffffff))))
+      (local.set $d (i32x4.sub (local.get $k) (i32x4.splat (local.get $base))))
+      (local.set $idx (i32x4.add (local.get $tables) (i32x4.shl
+        (v128.bitselect
+          (i32x4.add (local.get $d) (i32x4.splat (i32.const 65536)))
+          (i32x4.shr_u (local.get $k) (i32.const 16))
+          (i32x4.lt_u (local.get $d) (i32x4.splat (local.get $span))))
+        (i32.const 2))))
+      (local.set $h (i32x4.extract_lane 0 (local.get $idx)))
       (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
-      (local.set $d (i32.sub (local.get $k) (local.get $base)))
-      (if (i32.lt_u (local.get $d) (local.get $span))
-        (then
-          (local.set $h (i32.add (local.get $win) (i32.shl (local.get $d) (i32.const 2))))
-          (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))))
-      (local.set $k (i32.and (i32.wrap_i64 (i64.shr_u (local.get $x) (i64.const 32))) (i32.const 0x7fffffff)))
-      (local.set $h (i32.add (local.get $histB) (i32.shl (i32.shr_u (local.get $k) (i32.const 16)) (i32.const 2))))
+      (local.set $h (i32x4.extract_lane 1 (local.get $idx)))
       (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
-      (local.set $d (i32.sub (local.get $k) (local.get $base)))
-      (if (i32.lt_u (local.get $d) (local.get $span))
-        (then
-          (local.set $h (i32.add (local.get $win) (i32.shl (local.get $d) (i32.const 2))))
-          (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))))
-      (local.set $p (i32.add (local.get $p) (i32.const 8)))
+      (local.set $h (i32x4.extract_lane 2 (local.get $idx)))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $h (i32x4.extract_lane 3 (local.get $idx)))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
       (br $top)))
-    (if (i32.and (local.get $n) (i32.const 1))
-      (then
-        (local.set $k (i32.and (i32.load (local.get $end)) (i32.const 0x7fffffff)))
-        (local.set $h (i32.add (local.get $histA) (i32.shl (i32.shr_u (local.get $k) (i32.const 16)) (i32.const 2))))
-        (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
-        (local.set $d (i32.sub (local.get $k) (local.get $base)))
-        (if (i32.lt_u (local.get $d) (local.get $span))
-          (then
-            (local.set $h (i32.add (local.get $win) (i32.shl (local.get $d) (i32.const 2))))
-            (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1))))))))
+    (block $tail (loop $each
+      (br_if $tail (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $x (i32.and (i32.load (i32.add (local.get $bits) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 0x7fffffff)))
+      (local.set $h (i32.add (select (local.get $histB) (local.get $histA) (i32.and (local.get $j) (i32.const 1))) (i32.shl
+        (select
+          (i32.add (i32.sub (local.get $x) (local.get $base)) (i32.const 65536))
+          (i32.shr_u (local.get $x) (i32.const 16))
+          (i32.lt_u (i32.sub (local.get $x) (local.get $base)) (local.get $span)))
+        (i32.const 2))))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $each))))
 
   ;; hist[key - ($lo << 16)]++ for the elements whose key >>> 16 is in
   ;; [$lo, $lo + $bins) (hist: $bins * 65536 u32). Branch-free: elements

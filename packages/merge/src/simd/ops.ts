@@ -55,17 +55,24 @@ export interface KeyWindow {
   hist: Uint32Array;
 }
 
+/** Where a window of high bins is counted at full resolution (see `simdHistHigh`). */
+export interface WindowBins {
+  lo: number;
+  bins: number;
+}
+
 /**
- * histA/histB[key >>> 16]++ over `bits` (magnitude keys of float32 bit
- * patterns; even elements count into histA, odd ones into histB), and the
- * keys inside `window` into its histogram.
+ * Magnitude histogram of `bits` (float32 bit patterns) with a window at full
+ * resolution: even elements count into histA, odd ones into histB, each laid
+ * out as 65536 high-bit bins followed by `bins * 65536` bins for the keys
+ * whose high bits are in [lo, lo + bins). A key counts in exactly one place:
+ * hist[65536 + key - (lo << 16)] inside the window, hist[key >>> 16] outside.
  */
-export function simdHistHigh(bits: Uint32Array, histA: Uint32Array, histB: Uint32Array, window: KeyWindow | null): boolean {
+export function simdHistHigh(bits: Uint32Array, histA: Uint32Array, histB: Uint32Array, window: WindowBins | null): boolean {
   if (!enabled) return false;
-  const win = window?.hist ?? new Uint32Array(0);
   return (
-    SimdArena.call([{ view: bits }, { view: histA, output: true }, { view: histB, output: true }, { view: win, output: true }], (k, [b, a, h, w]) => (
-      k.hist_high(b!, bits.length, a!, h!, window?.lo ?? 0, window?.bins ?? 0, w!), true
+    SimdArena.call([{ view: bits }, { view: histA, output: true }, { view: histB, output: true }], (k, [b, a, h]) => (
+      k.hist_high(b!, bits.length, a!, h!, window?.lo ?? 0, window?.bins ?? 0), true
     )) === true
   );
 }
