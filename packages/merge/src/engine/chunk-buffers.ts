@@ -76,28 +76,23 @@ export class ChunkBuffers {
     return this.slots[chunk % 2]![input] ?? undefined;
   }
 
-  /** `a` if it holds n floats, else a new buffer (in the arena while it has room). */
-  private fit(a: Float32Array, n: number): Float32Array {
-    return a.length >= n ? a : (this.arena?.floats(n) ?? new Float32Array(n));
-  }
-
   /** Decodes one chunk of every input into the buffers and returns the kernel's view of it. */
   view(offset: number, length: number, base: RawChunk | null, models: (RawChunk | null)[], inputs: InputModel[]): MergeChunk {
     const arena = this.arena;
     let baseValues: Float32Array | null = null;
     if (base) {
-      this.base = this.fit(this.base, length);
+      this.base = fit(this.arena, this.base, length);
       baseValues = this.fill(base, this.base.subarray(0, length));
     }
     const views = models.map((raw, i): ModelTensor => {
       const isCheckpoint = inputs[i]!.kind === "checkpoint";
       let weights: Float32Array | null = null;
       let delta: Float32Array | null = null;
-      const deltaBuf = (this.deltas[i] = this.fit(this.deltas[i]!, length)).subarray(0, length);
+      const deltaBuf = (this.deltas[i] = fit(this.arena, this.deltas[i]!, length)).subarray(0, length);
       const getWeights = (): Float32Array => {
         if (weights) return weights;
         // Allocated on first use: methods that only need deltas never hold the weights.
-        const weightsBuf = (this.weights[i] = this.fit(this.weights[i]!, length)).subarray(0, length);
+        const weightsBuf = (this.weights[i] = fit(this.arena, this.weights[i]!, length)).subarray(0, length);
         weights = isCheckpoint ? this.fill(raw!, weightsBuf) : addInto(baseValues, getDelta(), weightsBuf);
         return weights;
       };
@@ -119,7 +114,11 @@ export class ChunkBuffers {
     });
     return { offset, length, base: baseValues, models: views };
   }
+}
 
+/** `a` if it holds n floats, else a new buffer (in the arena while it has room). */
+function fit(arena: SimdArena | null, a: Float32Array, n: number): Float32Array {
+  return a.length >= n ? a : (arena?.floats(n) ?? new Float32Array(n));
 }
 
 /**
@@ -143,7 +142,7 @@ export class OutputBuffer {
 
   /** The output buffer for a chunk of `length` elements (valid until the next chunk). */
   for(length: number): Float32Array {
-    if (this.backing.length < length) this.backing = this.arena?.floats(length) ?? new Float32Array(length);
+    this.backing = fit(this.arena, this.backing, length);
     this.out = this.backing.subarray(0, length);
     return this.out;
   }
@@ -151,7 +150,7 @@ export class OutputBuffer {
   /** The merged chunk (`for`'s buffer) in `dtype`'s bytes (valid until the next chunk). */
   encode(dtype: DType): Uint8Array {
     const n = this.out.length;
-    if (dtype === "BF16" && this.arena?.owns(this.out) && this.arena.owns(this.bytes) && this.bytes.byteLength >= n * 2) {
+    if (dtype === "BF16" && this.arena?.owns(this.out) && this.bytes.byteLength >= n * 2) {
       const bytes = this.bytes.subarray(0, n * 2);
       this.arena.encodeBf16(this.out, bytes, n);
       return bytes;

@@ -228,7 +228,8 @@ const maxElementBytes = 4;
 function decodedArenaBytes(t: PlannedTensor, models: number, chunkLength: number): number {
   const chunks = Math.max(1, Math.ceil(t.numel / chunkLength));
   const perElement = maxElementBytes * (models + 1) + 4 * (1 + 3 * models);
-  return t.numel * perElement + chunks * 16 * (4 * models + 4) + kernelTableBytes(models) + chunkLength * (4 + 2) + 32;
+  const output = chunkLength * (4 + 2) + 2 * 16; // float32 values and BF16 bytes, each 16-byte aligned
+  return t.numel * perElement + chunks * 16 * (4 * models + 4) + kernelTableBytes(models) + output;
 }
 
 /** An input's running content hash for the current tensor (computed on the hashing thread). */

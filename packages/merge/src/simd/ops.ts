@@ -48,17 +48,15 @@ export function simdMix(consensus: ConsensusMethod | null, ...[out, base, deltas
   return ran === true;
 }
 
-/** A run of high bins whose keys are counted at full resolution: hist[key - (lo << 16)]++ (hist: bins * 65536). */
-export interface KeyWindow {
-  lo: number;
-  bins: number;
-  hist: Uint32Array;
-}
-
-/** Where a window of high bins is counted at full resolution (see `simdHistHigh`). */
+/** A run of high bins [lo, lo + bins) whose keys are counted at full resolution. */
 export interface WindowBins {
   lo: number;
   bins: number;
+}
+
+/** A window with its own histogram: hist[key - (lo << 16)]++ (hist: bins * 65536). */
+export interface KeyWindow extends WindowBins {
+  hist: Uint32Array;
 }
 
 /**
