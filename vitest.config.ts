@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 240_000,
     pool: "forks",
+    // Tests that exercise the tensor hash cache give it a directory of their own.
+    env: { GRAFT_HASH_CACHE: "off" },
   },
 });

@@ -8,6 +8,11 @@
  * Size 1 is ~1.1 GB per checkpoint (8 layers); size 4 has 4× the layers with
  * the same largest tensor, showing that memory does not grow with the model.
  * Generated checkpoints are kept for later runs; outputs are deleted.
+ *
+ * Each merge runs twice: first with an empty tensor hash cache, so every
+ * input byte is hashed for the fingerprints ("inputs hashed"), then again
+ * with the hashes that run remembered ("hashes remembered"), as when a base
+ * is merged again.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -29,6 +34,8 @@ interface Row {
   job: string;
   seconds: number;
   ratio: number;
+  /** ties: time over task_arithmetic's in the same hash-cache state. */
+  vsTaskArithmetic?: number;
   rssMb: number;
   budgetMb: number;
 }
@@ -68,21 +75,35 @@ for (const size of opts.sizes.split(",").map(Number)) {
   // after the merges, and the faster run is the reference.
   const floorArgs = ["floor", out, ...names.map((n) => join(dir, n))];
   const firstFloor = runJob(floorArgs);
-  const merges = ["task_arithmetic", "ties"].map((method) => {
-    process.stderr.write(`size ${size}: ${method}…\n`);
-    return { method, ...runJob(["merge", join(dir, `${method}.yml`), out]) };
+  const hashCache = join(dir, "hash-cache");
+  const merges = ["task_arithmetic", "ties"].flatMap((method) => {
+    rmSync(hashCache, { recursive: true, force: true });
+    return ["inputs hashed", "hashes remembered"].map((cache) => {
+      process.stderr.write(`size ${size}: ${method}, ${cache}…\n`);
+      return { method, cache, ...runJob(["merge", join(dir, `${method}.yml`), out, hashCache]) };
+    });
   });
   const secondFloor = runJob(floorArgs);
   const floor = firstFloor.seconds <= secondFloor.seconds ? firstFloor : secondFloor;
   rows.push({ size: `${size}× (${(bytes / 1e9).toFixed(1)} GB)`, job: "I/O floor (best of 2)", seconds: floor.seconds, ratio: 1, rssMb: floor.maxRssBytes / MB, budgetMb: budget });
   for (const r of merges) {
-    rows.push({ size: "", job: r.method === "ties" ? "ties (density 0.2)" : r.method, seconds: r.seconds, ratio: r.seconds / floor.seconds, rssMb: r.maxRssBytes / MB, budgetMb: budget });
+    const taskArithmetic = merges.find((m) => m.method === "task_arithmetic" && m.cache === r.cache)!;
+    rows.push({
+      size: "",
+      job: `${r.method === "ties" ? "ties (density 0.2)" : r.method}, ${r.cache}`,
+      seconds: r.seconds,
+      ratio: r.seconds / floor.seconds,
+      vsTaskArithmetic: r.method === "ties" ? r.seconds / taskArithmetic.seconds : undefined,
+      rssMb: r.maxRssBytes / MB,
+      budgetMb: budget,
+    });
   }
   rmSync(out, { recursive: true, force: true });
+  rmSync(hashCache, { recursive: true, force: true });
 }
 
-const header = ["size", "job", "wall s", "× floor", "peak RSS MiB", "RSS budget MiB"];
-const body = rows.map((r) => [r.size, r.job, r.seconds.toFixed(2), r.ratio.toFixed(2), r.rssMb.toFixed(0), r.budgetMb.toFixed(0)]);
+const header = ["size", "job", "wall s", "× floor", "× task_arithmetic", "peak RSS MiB", "RSS budget MiB"];
+const body = rows.map((r) => [r.size, r.job, r.seconds.toFixed(2), r.ratio.toFixed(2), r.vsTaskArithmetic?.toFixed(2) ?? "", r.rssMb.toFixed(0), r.budgetMb.toFixed(0)]);
 const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
 console.log(line(header));

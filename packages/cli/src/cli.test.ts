@@ -7,9 +7,10 @@
  * so the tests are independent of each other and run concurrently.
  */
 import { spawn } from "node:child_process";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { fingerprintCheckpoint, openCheckpoint, openTaskVector } from "@graft/merge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -49,19 +50,23 @@ let running = 0;
 const waiting: (() => void)[] = [];
 
 async function graft(...args: string[]): Promise<Run> {
+  return graftWithEnv({}, ...args);
+}
+
+async function graftWithEnv(extraEnv: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
   if (running >= MAX_PROCESSES) await new Promise<void>((r) => waiting.push(r));
   running++;
   try {
-    return await spawnGraft(args);
+    return await spawnGraft(args, extraEnv);
   } finally {
     running--;
     waiting.shift()?.();
   }
 }
 
-function spawnGraft(args: string[]): Promise<Run> {
+function spawnGraft(args: string[], extraEnv: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, GRAFT_CONFIG_DIR: join(cwd, ".graft-config"), HOME: cwd, NO_COLOR: "1" };
+    const env: NodeJS.ProcessEnv = { ...process.env, GRAFT_CONFIG_DIR: join(cwd, ".graft-config"), HOME: cwd, NO_COLOR: "1", ...extraEnv };
     delete env.GRAFT_URL;
     delete env.GRAFT_TOKEN;
     const child = spawn(process.execPath, ["--import", TSX, MAIN, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -157,6 +162,21 @@ describe.concurrent("graft merge", () => {
       foundationFingerprint: await libFingerprint(join(cwd, "base")),
     });
     expect((await readdir(cwd)).filter((n) => n.startsWith("dry-out"))).toEqual([]);
+  });
+
+  it("remembers the inputs' tensor hashes in $GRAFT_HASH_CACHE, unless --no-hash-cache", async () => {
+    // The cache records only files whose times are old enough to show a later write (2 s).
+    const newest = Math.max(...(await Promise.all(["base", "ftB"].map(async (d) => (await stat(join(cwd, d, "model.safetensors"))).ctimeMs))));
+    await sleep(Math.max(0, newest + 2100 - Date.now()));
+    const env = { GRAFT_HASH_CACHE: join(cwd, "hash-cache") };
+    const uncached = json<{ inputs: unknown[] }>(await graftWithEnv(env, "merge", "recipe.yaml", "-o", "merged-uncached", "--json", "--no-hash-cache"));
+    await expect(readdir(env.GRAFT_HASH_CACHE)).rejects.toThrow(/ENOENT/);
+    for (const out of ["merged-cached-1", "merged-cached-2"]) {
+      const cached = json<{ inputs: unknown[] }>(await graftWithEnv(env, "merge", "recipe.yaml", "-o", out, "--json"));
+      expect(cached.inputs).toEqual(uncached.inputs);
+    }
+    const entries = await Promise.all((await readdir(env.GRAFT_HASH_CACHE)).map(async (n) => JSON.parse(await readFile(join(env.GRAFT_HASH_CACHE, n), "utf8")).path));
+    expect(entries.sort()).toEqual([join(cwd, "base", "model.safetensors"), join(cwd, "ftB", "model.safetensors")]);
   });
 
   it("writes the merged model (base + 0.5·τA − τB), refuses to overwrite it without --overwrite", async () => {

@@ -6,6 +6,7 @@ export * from "./errors";
 export type * from "./types";
 export * from "./safetensors";
 export * from "./fingerprint";
+export { TensorHashCache, type FileIdentity, type IdentifiedFile } from "./hash-cache";
 export * from "./recipe";
 export * from "./methods";
 export * from "./taskvector";

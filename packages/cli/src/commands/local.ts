@@ -16,6 +16,7 @@ import {
   openTaskVector,
   planMerge,
   runMerge,
+  TensorHashCache,
   type DType,
   type PeftImportEncoding,
   type TaskVectorEncoding,
@@ -80,6 +81,7 @@ export function registerLocalCommands(program: Command): void {
     .option("--shard-size <size>", "maximum shard size, e.g. 5GB, 500MB", "5GB")
     .option("--overwrite", "replace a non-empty output directory once the new one is complete")
     .option("--dry-run", "validate the recipe and inputs and print the plan without reading tensor data")
+    .option("--no-hash-cache", "hash every input byte, ignoring the tensor hashes remembered from earlier merges ($GRAFT_HASH_CACHE, default ~/.cache/graft/hashes)")
     .option("--json", "machine-readable output")
     .action(merge);
 
@@ -236,7 +238,7 @@ async function extract(opts: JsonFlag & { base: string; finetuned: string; out: 
   }
 }
 
-async function merge(recipePath: string, opts: JsonFlag & { out?: string; shardSize: string; overwrite?: boolean; dryRun?: boolean }): Promise<void> {
+async function merge(recipePath: string, opts: JsonFlag & { out?: string; shardSize: string; overwrite?: boolean; dryRun?: boolean; hashCache: boolean }): Promise<void> {
   const { recipe, baseDir } = await loadRecipeFile(recipePath);
   const maxShardBytes = parseSize(opts.shardSize);
   if (opts.dryRun) {
@@ -278,6 +280,7 @@ async function merge(recipePath: string, opts: JsonFlag & { out?: string; shardS
       outDir: opts.out,
       maxShardBytes,
       overwrite: opts.overwrite,
+      hashCache: opts.hashCache ? TensorHashCache.fromEnvironment() : null,
       signal: ac.signal,
       onProgress: (p) => progress.update(p.bytesDone, p.bytesTotal, `${p.tensorsDone}/${p.tensorsTotal} ${p.tensor}`),
     });

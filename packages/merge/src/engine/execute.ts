@@ -10,6 +10,7 @@
  */
 import { GraftError } from "../errors";
 import { fingerprintFromManifest } from "../fingerprint";
+import type { TensorHashCache } from "../hash-cache";
 import { recipeToYaml } from "../recipe";
 import { createCheckpointWriter, dtypeSize } from "../safetensors";
 import type { MergeChunk, TensorKernel } from "../types";
@@ -17,6 +18,7 @@ import { SELECTOR_TABLE_BYTES } from "../methods/select";
 import { SimdArena } from "../simd/arena";
 import { ChunkBuffers, OutputBuffer } from "./chunk-buffers";
 import { TensorHasher } from "./hasher";
+import { InputHashes } from "./input-hashes";
 import type { InputModel, RawChunk } from "./inputs";
 import type { MergePlan, PlannedTensor } from "./plan";
 
@@ -42,6 +44,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Extra `__metadata__` entries (e.g. the registry's version ids). */
   metadata?: Record<string, string>;
+  /** Where checkpoint inputs' tensor hashes are remembered between merges; without one, every input byte is hashed. */
+  hashCache?: TensorHashCache | null;
 }
 
 export interface MergeResult {
@@ -138,12 +142,12 @@ export function outputMetadata(plan: MergePlan, extra?: Record<string, string>) 
   return { final, reserveMetadataBytes: 512 + Buffer.byteLength(JSON.stringify(final(provisional))) };
 }
 
-export type StreamOptions = Pick<ExecuteOptions, "chunkElements" | "retainBytes" | "onProgress" | "signal">;
+export type StreamOptions = Pick<ExecuteOptions, "chunkElements" | "retainBytes" | "onProgress" | "signal" | "hashCache">;
 
 /**
  * Streams `tensors` (a run of plan.tensors, in order) into `writer`, hashing
- * every checkpoint input's bytes on the way; progress counts against the
- * given tensors only.
+ * every checkpoint input's bytes on the way (unless the hash cache knows
+ * them); progress counts against the given tensors only.
  */
 export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTensor[], writer: ChunkWriter, options: StreamOptions): Promise<TensorHashes> {
   const chunkElements = options.chunkElements ?? DEFAULT_CHUNK;
@@ -152,6 +156,11 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
   const fingerprints = new Map<InputModel, Record<string, { dtype: string; shape: number[]; sha256: string }>>();
   for (const input of inputs) if (input.kind === "checkpoint") fingerprints.set(input, {});
   const bytesTotal = tensors.reduce((a, t) => a + t.outBytes, 0);
+  const record = (input: InputModel, name: string, sha256: string) => {
+    const info = input.info(name);
+    fingerprints.get(input)![name] = { dtype: info.dtype, shape: info.shape, sha256 };
+    if (input === plan.base && plan.foundationFingerprint) verifyBaseTensor(plan, name, sha256);
+  };
 
   const arena = SimdArena.create(arenaBytes(plan.models.length, chunkElements));
   const buffers = new ChunkBuffers(plan.models.length, arena, chunkElements);
@@ -163,6 +172,7 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
     else decodeArena = SimdArena.create(bytes);
     return decodeArena;
   };
+  const known = await InputHashes.open(inputs, tensors.map((t) => t.name), options.hashCache);
   const hasher = new TensorHasher();
   let checks: Promise<unknown> = Promise.resolve();
   let bytesDone = 0;
@@ -172,7 +182,11 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
       if (options.signal?.aborted) throw new GraftError("CANCELLED", "merge cancelled");
       const hashes = new Map<InputModel, ByteHash>();
       inputs.forEach((input, index) => {
-        if (fingerprints.has(input) && input.has(t.name)) {
+        if (!fingerprints.has(input) || !input.has(t.name)) return;
+        const sha256 = known.get(input, t.name);
+        if (sha256) {
+          record(input, t.name, sha256);
+        } else {
           const key = `${index}:${t.name}`;
           hashes.set(input, { key, update: (bytes, transfer) => hasher.update(key, bytes, transfer) });
         }
@@ -187,10 +201,9 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
       await checks;
       checks = Promise.all(
         [...hashes].map(async ([input, hash]) => {
-          const info = input.info(t.name);
           const sha256 = await hasher.digest(hash.key);
-          fingerprints.get(input)![t.name] = { dtype: info.dtype, shape: info.shape, sha256 };
-          if (input === plan.base && plan.foundationFingerprint) verifyBaseTensor(plan, t.name, sha256);
+          record(input, t.name, sha256);
+          known.add(input, t.name, sha256);
         }),
       );
       // Awaited at the next tensor (or after the loop); until then a failed
@@ -201,6 +214,7 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
       options.onProgress?.({ tensorsDone: i + 1, tensorsTotal: tensors.length, bytesDone, bytesTotal, tensor: t.name });
     }
     await checks;
+    await known.save();
     return inputs.map((input) => fingerprints.get(input) ?? null);
   } catch (e) {
     await checks.catch(() => {});

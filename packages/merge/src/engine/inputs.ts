@@ -6,6 +6,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { GraftError } from "../errors";
+import type { IdentifiedFile } from "../hash-cache";
 import { dtypeSize, openCheckpoint, openSafetensors, type CheckpointReader, type SafetensorsFile } from "../safetensors";
 import { isTaskVectorFile, openTaskVector, type StoredDeltaData, type TaskVectorReader } from "../taskvector";
 import type { DType, TensorInfo } from "../types";
@@ -36,6 +37,8 @@ export interface InputModel {
    * large enough (the engine's reusable, SIMD-addressable slots).
    */
   readChunk(name: string, offset: number, count: number, into?: Uint8Array): Promise<RawChunk | null>;
+  /** Checkpoints: the file holding a tensor, whose identity keys the hash cache. */
+  fileOf?(name: string): IdentifiedFile;
   /** Stored bytes of a tensor range (checkpoints only). */
   readRaw(name: string, byteOffset: number, byteLength: number): Promise<Uint8Array>;
   close(): Promise<void>;
@@ -69,6 +72,7 @@ function checkpointInput(ref: string, path: string, reader: CheckpointReader): I
     tensorNames: names,
     has: (name) => reader.has(name),
     info: (name) => reader.info(name),
+    fileOf: (name) => reader.fileOf(name),
     readRaw,
     async readChunk(name, offset, count, into) {
       const { dtype } = reader.info(name);

@@ -17,6 +17,7 @@ import {
   parseRecipe,
   planMerge,
   runMerge,
+  TensorHashCache,
   type GraftErrorCode,
   type MergeOptions,
   type MergeResult,
@@ -648,6 +649,68 @@ ${filters}
     } finally {
       await reader.close();
     }
+  });
+});
+
+describe("tensor hashes remembered between merges", () => {
+  const yaml = `
+merge_method: task_arithmetic
+base_model: base
+models:
+  - model: ftA
+    parameters: { weight: 0.5 }
+  - model: tvB.safetensors
+    parameters: { weight: 0.5 }
+`;
+  const checkpointsOnly = `
+merge_method: task_arithmetic
+base_model: base
+models:
+  - model: ftA
+    parameters: { weight: 0.5 }
+`;
+  let caches = 0;
+  /** A cache of its own that trusts the fixture's files, however recently written. */
+  const freshCache = () => {
+    const dir = join(root, `hash-cache-${++caches}`);
+    return { dir, hashCache: new TensorHashCache(dir, { settleMs: 0 }) };
+  };
+  const filesOf = async (dir: string) =>
+    new Map(await Promise.all((await readdir(dir)).map(async (n) => [n, await readFile(join(dir, n))] as const)));
+
+  it("a merge from remembered hashes writes the same files, fingerprints included", async () => {
+    const { dir, hashCache } = freshCache();
+    const plain = await merge(yaml);
+    const first = await merge(yaml, { hashCache });
+    // base and ftA, one file each; a task vector's bytes are not fingerprinted by the merge
+    expect(await readdir(dir)).toHaveLength(2);
+    const second = await merge(yaml, { hashCache });
+    for (const run of [first, second]) {
+      expect(run.result.inputs).toEqual(plain.result.inputs);
+      expect(await filesOf(run.out)).toEqual(await filesOf(plain.out));
+    }
+  });
+
+  it("uses an unchanged file's remembered hashes instead of reading it, and checks them like computed ones", async () => {
+    const { dir, hashCache } = freshCache();
+    await merge(yaml, { hashCache });
+    // Forge the base's entry while the file stays as it was: its identity still matches.
+    const entries = await Promise.all((await readdir(dir)).map(async (n) => ({ path: join(dir, n), entry: JSON.parse(await readFile(join(dir, n), "utf8")) })));
+    const baseEntry = entries.find((e) => e.entry.path === join(root, "base", "model.safetensors"))!;
+    const floatTensor = LLAMA_SPEC.find((t) => t.dtype !== "I64")!.name;
+    baseEntry.entry.tensors[floatTensor] = "0".repeat(64);
+    await writeFile(baseEntry.path, JSON.stringify(baseEntry.entry));
+
+    // the task vector's record of its foundation catches the forged hash
+    const { error } = await mergeError(yaml, { hashCache });
+    expect(error.code).toBe("FINGERPRINT_MISMATCH");
+    expect(error.message).toContain(floatTensor);
+    // with checkpoints only, the forged hash shows in the recorded fingerprint: the bytes were not hashed again
+    const forged = await merge(checkpointsOnly, { hashCache });
+    const honest = await merge(checkpointsOnly);
+    expect(forged.result.inputs[0]!.fingerprint).not.toBe(honest.result.inputs[0]!.fingerprint);
+    expect(forged.result.inputs[1]!.fingerprint).toBe(honest.result.inputs[1]!.fingerprint);
+    expect(dataOf(forged.tensors)).toEqual(dataOf(honest.tensors));
   });
 });
 

@@ -26,6 +26,8 @@ export interface CheckpointReader extends TensorReader {
   readonly path: string;
   /** The safetensors files backing it (one, or the shards in name order). */
   readonly files: readonly string[];
+  /** The file that holds a tensor. */
+  fileOf(name: string): SafetensorsFile;
   /** Bytes [byteStart, byteStart + byteLength) of one tensor's data. */
   readBytesRange(name: string, byteStart: number, byteLength: number, into?: Uint8Array): Promise<Uint8Array>;
   /** Elements [start, start + count) of one float tensor, decoded to F32. */
@@ -185,7 +187,7 @@ class ShardedReader implements CheckpointReader {
     this.files = shards.map((s) => s.path);
   }
 
-  private shardOf(name: string): SafetensorsFile {
+  fileOf(name: string): SafetensorsFile {
     const shard = this.owner.get(name);
     if (!shard) throw new GraftError("NOT_FOUND", `${this.path}: no tensor named "${name}"`);
     return shard;
@@ -196,23 +198,23 @@ class ShardedReader implements CheckpointReader {
   }
 
   info(name: string): TensorInfo {
-    return this.shardOf(name).info(name);
+    return this.fileOf(name).info(name);
   }
 
   async readBytes(name: string): Promise<Uint8Array> {
-    return this.shardOf(name).readBytes(name);
+    return this.fileOf(name).readBytes(name);
   }
 
   async readFloat32(name: string): Promise<Float32Array> {
-    return this.shardOf(name).readFloat32(name);
+    return this.fileOf(name).readFloat32(name);
   }
 
   async readBytesRange(name: string, byteStart: number, byteLength: number, into?: Uint8Array): Promise<Uint8Array> {
-    return this.shardOf(name).readBytesRange(name, byteStart, byteLength, into);
+    return this.fileOf(name).readBytesRange(name, byteStart, byteLength, into);
   }
 
   async readFloat32Range(name: string, start: number, count: number): Promise<Float32Array> {
-    return this.shardOf(name).readFloat32Range(name, start, count);
+    return this.fileOf(name).readFloat32Range(name, start, count);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
+import { promisify } from "node:util";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DType } from "../types";
@@ -6,6 +8,8 @@ import { DTYPE_SIZES, encodeFromFloat32 } from "./dtypes";
 import { openSafetensors } from "./reader";
 import { assembleFile, expectGraftError, f32Bytes, makeTempDir, removeDir, writeRaw, writeTensors, type TestTensor } from "./testing";
 import { createSafetensorsWriter } from "./writer";
+
+const execFileAsync = promisify(execFile);
 
 let dir: string;
 beforeEach(async () => {
@@ -169,6 +173,46 @@ describe("write → read round trip", () => {
     } finally {
       await file.close();
     }
+  });
+});
+
+describe("writes behind the caller", () => {
+  it("copies each chunk, so the caller may refill its buffer as soon as a write returns", async () => {
+    const chunk = new Uint8Array(3 << 20); // not a multiple of the write buffer
+    const chunks = 7;
+    const path = join(dir, "reused.safetensors");
+    const writer = await createSafetensorsWriter(path, [{ name: "t", dtype: "U8", shape: [chunk.length * chunks] }]);
+    for (let c = 0; c < chunks; c++) {
+      chunk.fill(c + 1);
+      await writer.writeChunk("t", chunk);
+    }
+    await writer.finish();
+    const file = await openSafetensors(path);
+    try {
+      const bytes = await file.readBytes("t");
+      for (let c = 0; c < chunks; c++) expect(new Set(bytes.subarray(c * chunk.length, (c + 1) * chunk.length))).toEqual(new Set([c + 1]));
+    } finally {
+      await file.close();
+    }
+  });
+
+  it("a write that fails after the caller moved on fails the writer and leaves no file", async () => {
+    // A file-size limit (ulimit -f, in KiB) makes the kernel refuse a write
+    // past 4 MiB with EFBIG while later chunks are being handed over.
+    const script = `
+      import { readdirSync } from "node:fs";
+      import { createSafetensorsWriter } from ${JSON.stringify(join(import.meta.dirname, "writer.ts"))};
+      const dir = ${JSON.stringify(dir)};
+      const writer = await createSafetensorsWriter(dir + "/out.safetensors", [{ name: "t", dtype: "U8", shape: [16 << 20] }]);
+      try {
+        for (let c = 0; c < 16; c++) await writer.writeChunk("t", new Uint8Array(1 << 20));
+        await writer.finish();
+        console.log(JSON.stringify({ finished: true }));
+      } catch (e) {
+        console.log(JSON.stringify({ code: e.code, message: e.message, files: readdirSync(dir) }));
+      }`;
+    const { stdout } = await execFileAsync("bash", ["-c", 'ulimit -f 4096 && exec "$0" --import tsx --input-type=module -e "$1"', process.execPath, script]);
+    expect(JSON.parse(stdout)).toEqual({ code: "IO", message: expect.stringMatching(/out\.safetensors: EFBIG/), files: [] });
   });
 });
 

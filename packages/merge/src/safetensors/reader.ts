@@ -6,12 +6,13 @@
  */
 import { open, type FileHandle } from "node:fs/promises";
 import { GraftError } from "../errors";
+import type { FileIdentity, IdentifiedFile } from "../hash-cache";
 import type { TensorInfo, TensorReader } from "../types";
 import { DTYPE_SIZES, decodeToFloat32, isFloatDType } from "./dtypes";
 import { parseHeader, parseHeaderLength, type TensorEntry } from "./header";
 import { ioError, readExactly } from "./io";
 
-export interface SafetensorsFile extends TensorReader {
+export interface SafetensorsFile extends TensorReader, IdentifiedFile {
   readonly path: string;
   /** Tensors sorted by name, with their byte ranges in the data section. */
   readonly tensors: readonly TensorEntry[];
@@ -109,6 +110,16 @@ class SafetensorsFileReader implements SafetensorsFile {
     // The buffer is ours and 0-aligned: F32 data can be used in place.
     if (entry.dtype === "F32") return new Float32Array(bytes.buffer, 0, count);
     return decodeToFloat32(entry.dtype, bytes);
+  }
+
+  /** Device, inode, size and times of the open file (not of whatever the path names now). */
+  async identity(): Promise<FileIdentity> {
+    try {
+      const s = await this.fh.stat({ bigint: true });
+      return { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs };
+    } catch (e) {
+      throw ioError(e, this.path);
+    }
   }
 
   async close(): Promise<void> {

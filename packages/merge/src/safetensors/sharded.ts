@@ -145,6 +145,8 @@ class DirectoryWriter implements CheckpointWriter {
   private shardIndex = 0;
   private tensorIndex = 0; // within the current shard
   private current: SafetensorsWriter | null = null;
+  /** The previous shard being made durable (fsynced) while the next one is written. */
+  private closing: Promise<void> = Promise.resolve();
   private busy = false;
   private state: "open" | "finished" | "aborted" = "open";
 
@@ -206,7 +208,9 @@ class DirectoryWriter implements CheckpointWriter {
     this.partial = 0;
     this.tensorIndex++;
     if (this.tensorIndex === this.shards[this.shardIndex].tensors.length && this.shardIndex + 1 < this.shards.length) {
-      await this.current!.finish();
+      await this.closing; // the shard before: long since durable, or its failure surfaces now
+      this.closing = this.current!.finish();
+      this.closing.catch(() => {}); // awaited at the next shard, finish() or abort()
       await this.openShard(this.shardIndex + 1);
     }
   }
@@ -216,6 +220,7 @@ class DirectoryWriter implements CheckpointWriter {
       const shard = this.shards[this.shardIndex];
       const missing = shard.tensors[this.tensorIndex];
       if (missing) throw new GraftError("INVALID_ARGUMENT", `${this.outDir}: finish() before tensor "${missing.name}" was written`);
+      await this.closing;
       await this.current!.finish(metadata);
       if (metadata) {
         for (const earlier of this.shards.slice(0, this.shardIndex)) {
@@ -233,6 +238,7 @@ class DirectoryWriter implements CheckpointWriter {
   async abort(): Promise<void> {
     if (this.state !== "open") return;
     this.state = "aborted";
+    await this.closing.catch(() => {});
     await this.current?.abort();
     await rm(this.tmpDir, { recursive: true, force: true });
   }

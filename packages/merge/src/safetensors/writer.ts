@@ -1,10 +1,14 @@
 /**
  * Streaming writer for one .safetensors file. The header is fixed up front
  * (from names, dtypes and shapes), so tensors can be written one at a time as
- * a merge produces them, holding no more than the current tensor plus a small
- * buffer. Output goes to a temporary sibling that is fsynced and renamed into
+ * a merge produces them, holding no more than the current tensor plus a few
+ * buffers. Output goes to a temporary sibling that is fsynced and renamed into
  * place only on finish(), so a crash never leaves a half-written file under
  * the final name.
+ *
+ * Writes happen behind the caller: bytes are copied into a buffer that is
+ * written while the caller computes what comes next, so a merge does not wait
+ * for the kernel to take its output into the page cache.
  */
 import { randomBytes } from "node:crypto";
 import { open, rename, rm, type FileHandle } from "node:fs/promises";
@@ -13,8 +17,10 @@ import { GraftError } from "../errors";
 import { ioError, writeFully } from "./io";
 import { planFile, renderHeader, type PlannedTensor, type TensorSpec } from "./layout";
 
-/** Small tensors are gathered into one write of up to this many bytes. */
+/** Bytes are gathered into writes of this many bytes. */
 const BUFFER_BYTES = 4 << 20;
+/** Writes a caller may leave in flight; it waits for the oldest beyond that. */
+const WRITES_IN_FLIGHT = 2;
 
 export interface TensorSink {
   /** Writes the next tensor; must be called once per tensor, in the declared order, and awaited. */
@@ -73,6 +79,10 @@ class StreamingWriter implements SafetensorsWriter {
   position = 0;
   private buffer: Uint8Array | null = null;
   private buffered = 0;
+  /** Buffers on their way to the file, oldest first. */
+  private inFlight: Promise<void>[] = [];
+  /** Written buffers, ready for reuse. */
+  private readonly spare: Uint8Array[] = [];
   private next = 0;
   /** Bytes of tensor `next` already written by writeChunk. */
   private partial = 0;
@@ -126,17 +136,31 @@ class StreamingWriter implements SafetensorsWriter {
     return expected;
   }
 
+  /** Copies `bytes` into buffers, sending each one to the file once it is full; the caller may reuse `bytes` on return. */
   private async append(bytes: Uint8Array): Promise<void> {
-    if (bytes.byteLength >= BUFFER_BYTES) {
-      await this.flush();
-      await writeFully(this.fh, bytes, this.position);
-      this.position += bytes.byteLength;
-    } else {
-      if (this.buffered + bytes.byteLength > BUFFER_BYTES) await this.flush();
-      this.buffer ??= new Uint8Array(BUFFER_BYTES);
-      this.buffer.set(bytes, this.buffered);
-      this.buffered += bytes.byteLength;
+    for (let done = 0; done < bytes.byteLength; ) {
+      this.buffer ??= this.spare.pop() ?? new Uint8Array(BUFFER_BYTES);
+      const n = Math.min(BUFFER_BYTES - this.buffered, bytes.byteLength - done);
+      this.buffer.set(bytes.subarray(done, done + n), this.buffered);
+      this.buffered += n;
+      done += n;
+      if (this.buffered === BUFFER_BYTES) await this.send();
     }
+  }
+
+  /** Starts writing the buffered bytes; waits for the oldest write when too many are in flight. */
+  private async send(): Promise<void> {
+    if (this.buffered === 0 || !this.buffer) return;
+    const buffer = this.buffer;
+    const write = writeFully(this.fh, buffer.subarray(0, this.buffered), this.position).then(() => {
+      this.spare.push(buffer);
+    });
+    write.catch(() => {}); // observed when awaited below; until then not an unhandled rejection
+    this.inFlight.push(write);
+    this.position += this.buffered;
+    this.buffer = null;
+    this.buffered = 0;
+    if (this.inFlight.length > WRITES_IN_FLIGHT) await this.inFlight.shift();
   }
 
   async finish(metadata?: Readonly<Record<string, string>>): Promise<void> {
@@ -157,6 +181,7 @@ class StreamingWriter implements SafetensorsWriter {
     if (this.state !== "open") return;
     this.state = "aborted";
     this.buffer = null;
+    await Promise.allSettled(this.inFlight);
     await this.fh.close().catch(() => {});
     await rm(this.tmpPath, { force: true });
   }
@@ -176,11 +201,12 @@ class StreamingWriter implements SafetensorsWriter {
     }
   }
 
+  /** Sends what is buffered and waits until every write has reached the file. */
   private async flush(): Promise<void> {
-    if (this.buffered === 0 || !this.buffer) return;
-    await writeFully(this.fh, this.buffer.subarray(0, this.buffered), this.position);
-    this.position += this.buffered;
-    this.buffered = 0;
+    await this.send();
+    const writes = this.inFlight;
+    this.inFlight = [];
+    await Promise.all(writes);
   }
 }
 
