@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   else if (mode === "merge") {
     const { recipe, baseDir } = await loadRecipeFile(args[0]!);
     const hashCache = args[2] ? new TensorHashCache(args[2]) : null;
-    await runMerge(recipe, { baseDir, outDir: args[1]!, maxShardBytes: 500_000_000, overwrite: true, hashCache, chunkElements: process.env.CHUNK ? Number(process.env.CHUNK) : undefined });
+    await runMerge(recipe, { baseDir, outDir: args[1]!, maxShardBytes: 500_000_000, overwrite: true, hashCache, retainBytes: process.env.RETAIN ? Number(process.env.RETAIN) : undefined, chunkElements: process.env.CHUNK ? Number(process.env.CHUNK) : undefined });
   } else throw new Error(`unknown mode ${mode}`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   process.stdout.write(`${JSON.stringify({ seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);

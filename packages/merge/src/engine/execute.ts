@@ -162,14 +162,20 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
     if (input === plan.base && plan.foundationFingerprint) verifyBaseTensor(plan, name, sha256);
   };
 
-  const arena = SimdArena.create(arenaBytes(plan.models.length, chunkElements));
+  // The second core shares the SIMD kernels' work on large chunks (and hashes).
+  const helper = SimdArena.startHelper();
+  const arena = SimdArena.create(arenaBytes(plan.models.length, chunkElements), { helper });
   const buffers = new ChunkBuffers(plan.models.length, arena, chunkElements);
   // One memory for the decoded chunks of whichever tensor is kept decoded,
-  // reused from tensor to tensor rather than left to the garbage collector.
+  // reused from tensor to tensor, sized once for the largest: a memory that
+  // two threads have used is freed only when both collect their garbage.
   let decodeArena: SimdArena | null = null;
-  const decodeArenaFor = (bytes: number): SimdArena | null => {
-    if (decodeArena && decodeArena.capacity >= bytes) decodeArena.reset();
-    else decodeArena = SimdArena.create(bytes);
+  const decodeArenaFor = (): SimdArena | null => {
+    if (decodeArena) decodeArena.reset();
+    else {
+      const largest = Math.max(...tensors.map((t) => (t.action === "merge" && fitsDecoded(plan, t, retainBytes) ? decodedArenaBytes(t, plan.models.length, chunkLength(plan.method, t, chunkElements)) : 0)));
+      decodeArena = SimdArena.create(largest, { helper });
+    }
     return decodeArena;
   };
   const known = await InputHashes.open(inputs, tensors.map((t) => t.name), options.hashCache);
@@ -181,6 +187,14 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
       const t = tensors[i]!;
       if (options.signal?.aborted) throw new GraftError("CANCELLED", "merge cancelled");
       const hashes = new Map<InputModel, ByteHash>();
+      const hashing: TensorHashing = {
+        byInput: hashes,
+        room: async () => {
+          await hasher.room();
+          // Hashing comes first on the second core; kernels share it only while hashing keeps up.
+          if (helper) helper.sharing = !hasher.behind;
+        },
+      };
       inputs.forEach((input, index) => {
         if (!fingerprints.has(input) || !input.has(t.name)) return;
         const sha256 = known.get(input, t.name);
@@ -192,9 +206,9 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
         }
       });
       if (t.action === "copy") {
-        await copyTensor(plan.base ?? plan.models[0]!, t, writer, hashes, chunkElements);
+        await copyTensor(plan.base ?? plan.models[0]!, t, writer, hashing, chunkElements);
       } else {
-        await mergeTensor(plan, t, writer, hashes, buffers, decodeArenaFor, chunkElements, retainBytes, options.signal);
+        await mergeTensor(plan, t, writer, hashing, buffers, decodeArenaFor, chunkElements, retainBytes, options.signal);
       }
       // Digests arrive from the hashing thread; the previous tensor's are
       // checked now, so hashing overlaps the next tensor's arithmetic.
@@ -220,7 +234,9 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
     await checks.catch(() => {});
     throw e;
   } finally {
-    await hasher.close();
+    arena?.release();
+    (decodeArena as SimdArena | null)?.release(); // assigned in decodeArenaFor
+    await Promise.all([hasher.close(), helper?.close()]);
   }
 }
 
@@ -238,6 +254,12 @@ function kernelTableBytes(models: number): number {
 /** Stored dtypes read through the SIMD path are at most 4 bytes per element. */
 const maxElementBytes = 4;
 
+/** Whether a tensor's stored bytes and decoded float32 data (base and deltas) fit in `retainBytes`, so scan passes keep it decoded. */
+function fitsDecoded(plan: MergePlan, t: PlannedTensor, retainBytes: number): boolean {
+  const storedBytes = planInputs(plan).reduce((a, m) => a + (m.has(t.name) ? m.info(t.name).byteLength : 0), 0);
+  return storedBytes + t.numel * 4 * (plan.models.length + 1) <= retainBytes;
+}
+
 /** Room for a tensor's decoded chunks: stored bytes of every input, and base, weights, deltas and scratch per model; one chunk's output. */
 function decodedArenaBytes(t: PlannedTensor, models: number, chunkLength: number): number {
   const chunks = Math.max(1, Math.ceil(t.numel / chunkLength));
@@ -251,6 +273,12 @@ interface ByteHash {
   key: string;
   /** With `transfer`, the bytes are handed over and must not be used again. */
   update(bytes: Uint8Array, transfer: boolean): void;
+}
+
+/** The current tensor's running hashes, by input, and a wait for the hashing thread to catch up. */
+interface TensorHashing {
+  byInput: Map<InputModel, ByteHash>;
+  room(): Promise<void>;
 }
 
 /** Task vectors carry the sha256 of every base tensor: a different base is caught at its first differing tensor. */
@@ -269,24 +297,25 @@ export interface ChunkWriter {
   writeChunk(name: string, bytes: Uint8Array): Promise<void>;
 }
 
-async function copyTensor(source: InputModel, t: PlannedTensor, writer: ChunkWriter, hashes: Map<InputModel, ByteHash>, chunkElements: number): Promise<void> {
+async function copyTensor(source: InputModel, t: PlannedTensor, writer: ChunkWriter, hashing: TensorHashing, chunkElements: number): Promise<void> {
   const size = dtypeSize(t.inDtype);
   for (let offset = 0; offset < t.numel || (t.numel === 0 && offset === 0); offset += chunkElements) {
     const count = Math.min(chunkElements, t.numel - offset);
     const raw = await source.readRaw(t.name, offset * size, count * size);
     // The other checkpoints' copies are not written, but their bytes belong to their fingerprints.
-    for (const [input, hash] of hashes) {
+    for (const [input, hash] of hashing.byInput) {
       if (input !== source) hash.update(await input.readRaw(t.name, offset * size, count * size), true);
     }
     await writer.writeChunk(t.name, raw);
-    hashes.get(source)?.update(raw, true);
+    hashing.byInput.get(source)?.update(raw, true);
+    await hashing.room();
     if (t.numel === 0) break;
   }
 }
 
-function hashChunk(hashes: Map<InputModel, ByteHash>, loaded: { base: RawChunk | null; models: (RawChunk | null)[] }, plan: MergePlan, transfer: boolean): void {
+function hashChunk(hashing: TensorHashing, loaded: { base: RawChunk | null; models: (RawChunk | null)[] }, plan: MergePlan, transfer: boolean): void {
   const each = (input: InputModel | null, raw: RawChunk | null) => {
-    if (input && raw && "bytes" in raw) hashes.get(input)?.update(raw.bytes, transfer);
+    if (input && raw && "bytes" in raw) hashing.byInput.get(input)?.update(raw.bytes, transfer);
   };
   each(plan.base, loaded.base);
   plan.models.forEach((m, i) => each(m, loaded.models[i] ?? null));
@@ -302,9 +331,9 @@ async function mergeTensor(
   plan: MergePlan,
   t: PlannedTensor,
   writer: ChunkWriter,
-  hashes: Map<InputModel, ByteHash>,
+  hashing: TensorHashing,
   buffers: ChunkBuffers,
-  decodeArenaFor: (bytes: number) => SimdArena | null,
+  decodeArenaFor: () => SimdArena | null,
   chunkElements: number,
   retainBytes: number,
   signal?: AbortSignal,
@@ -325,15 +354,13 @@ async function mergeTensor(
   // Scan passes see every chunk again: keep the stored bytes when they are
   // small enough, so a tensor is read from disk (and hashed) only once.
   type Loaded = { base: RawChunk | null; models: (RawChunk | null)[] };
-  const inputs = [plan.base, ...plan.models].filter((m): m is InputModel => m !== null);
-  const storedBytes = inputs.reduce((a, m) => a + (m.has(t.name) ? m.info(t.name).byteLength : 0), 0);
+  const storedBytes = planInputs(plan).reduce((a, m) => a + (m.has(t.name) ? m.info(t.name).byteLength : 0), 0);
   // Better still, when the decoded float32 data fits, keep the chunks decoded
   // (each with its own buffers): later passes then cost no I/O and no decoding.
-  const decoded: { buffers: ChunkBuffers; chunk: MergeChunk }[] | null =
-    kernel.scanPasses > 0 && storedBytes + t.numel * 4 * (plan.models.length + 1) <= retainBytes ? [] : null;
+  const decoded: { buffers: ChunkBuffers; chunk: MergeChunk }[] | null = kernel.scanPasses > 0 && fitsDecoded(plan, t, retainBytes) ? [] : null;
   // Decoded chunks live in WebAssembly memory of their own (reserved, and
   // committed only as it is written), where the SIMD kernels work in place.
-  const decodedArena = decoded ? decodeArenaFor(decodedArenaBytes(t, plan.models.length, len)) : null;
+  const decodedArena = decoded ? decodeArenaFor() : null;
   // Merged beside its inputs, so the kernels read and write one memory without copies.
   const output = decodedArena ? new OutputBuffer(decodedArena, len) : buffers.output;
   const retained: Loaded[] | null = !decoded && kernel.scanPasses > 0 && storedBytes <= retainBytes ? [] : null;
@@ -386,7 +413,10 @@ async function mergeTensor(
       // Every byte is hashed once, after its chunk was used; bytes kept for
       // later passes (raw, or behind lazily decoded views) are copied to the
       // hashing thread, others handed over.
-      if (pass === 0) hashChunk(hashes, loaded, plan, !retained && !decoded);
+      if (pass === 0) {
+        hashChunk(hashing, loaded, plan, !retained && !decoded);
+        await hashing.room();
+      }
     }
     if (!merging) kernel.endScan?.(pass);
   }

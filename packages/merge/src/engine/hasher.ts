@@ -21,7 +21,8 @@ parentPort.on("message", (m) => {
     let h = hashes.get(m.key);
     if (!h) hashes.set(m.key, (h = createHash("sha256")));
     h.update(new Uint8Array(m.buffer, m.offset, m.length));
-    if (m.recycle) parentPort.postMessage({ type: "free", buffer: m.buffer }, [m.buffer]);
+    if (m.recycle) parentPort.postMessage({ type: "free", buffer: m.buffer, length: m.length }, [m.buffer]);
+    else parentPort.postMessage({ type: "done", length: m.length });
   } else if (m.type === "digest") {
     const h = hashes.get(m.key) ?? createHash("sha256");
     hashes.delete(m.key);
@@ -31,7 +32,11 @@ parentPort.on("message", (m) => {
 `;
 
 /** Enough recycled buffers for the copies in flight (a few chunks of every input). */
-const MAX_FREE_BUFFERS = 32;
+const MAX_FREE_BUFFERS = 12;
+/** Bytes handed to the hashing thread and not yet hashed, beyond which `room()` waits. */
+const MAX_IN_FLIGHT = 16 << 20;
+/** Bytes waiting for the hashing thread beyond which it counts as behind. */
+const BEHIND_BYTES = 8 << 20;
 
 export class TensorHasher {
   private readonly worker = new Worker(WORKER_SOURCE, { eval: true });
@@ -41,11 +46,16 @@ export class TensorHasher {
   private closing = false;
   /** Copy buffers back from the hashing thread, ready for reuse. */
   private readonly free: ArrayBuffer[] = [];
+  private inFlight = 0;
+  private waiting: (() => void) | null = null;
 
   constructor() {
-    this.worker.on("message", (m: { type: "digest"; id: number; hex: string } | { type: "free"; buffer: ArrayBuffer }) => {
-      if (m.type === "free") {
-        if (this.free.length < MAX_FREE_BUFFERS) this.free.push(m.buffer);
+    type Message = { type: "digest"; id: number; hex: string } | { type: "free"; buffer: ArrayBuffer; length: number } | { type: "done"; length: number };
+    this.worker.on("message", (m: Message) => {
+      if (m.type === "free" || m.type === "done") {
+        if (m.type === "free" && this.free.length < MAX_FREE_BUFFERS) this.free.push(m.buffer);
+        this.inFlight -= m.length;
+        if (this.inFlight <= MAX_IN_FLIGHT) this.wake();
         return;
       }
       this.pending.get(m.id)?.resolve(m.hex);
@@ -56,6 +66,7 @@ export class TensorHasher {
       this.failure ??= new GraftError("IO", `hashing thread failed: ${e.message}`);
       for (const p of this.pending.values()) p.reject(this.failure);
       this.pending.clear();
+      this.wake();
     };
     this.worker.on("error", fail);
     this.worker.on("exit", (code) => {
@@ -68,7 +79,25 @@ export class TensorHasher {
     if (this.failure) throw this.failure;
     const owned = transfer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const buffer = owned ? (bytes.buffer as ArrayBuffer) : this.copyOf(bytes);
+    this.inFlight += bytes.byteLength;
     this.worker.postMessage({ type: "update", key, buffer, offset: 0, length: bytes.byteLength, recycle: !owned }, [buffer]);
+  }
+
+  /** Whether bytes are waiting for the hashing thread (more than about one chunk of every input). */
+  get behind(): boolean {
+    return this.inFlight > BEHIND_BYTES;
+  }
+
+  /** Resolves once the hashing thread has caught up enough: bytes waiting for it stay bounded when it is slower than the merge. */
+  async room(): Promise<void> {
+    while (this.inFlight > MAX_IN_FLIGHT && !this.failure) await new Promise<void>((resolve) => (this.waiting = resolve));
+    if (this.failure) throw this.failure;
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = null;
+    waiting?.();
   }
 
   /** `bytes` in a recycled buffer when one is large enough, else a new one. */

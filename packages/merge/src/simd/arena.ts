@@ -14,16 +14,29 @@
  * staging region; arrays that belong to no arena go through a shared scratch
  * arena, copied in and out.
  */
+import { KernelHelper, MAX_PIECES, resolveArgs, type SplitArg } from "./helper";
 import { KERNELS_WASM_BASE64 } from "./kernels.wasm";
 
 export interface KernelExports {
   bf16_decode(src: number, out: number, n: number): void;
   bf16_decode_minus(src: number, minus: number, out: number, n: number): void;
   bf16_encode(src: number, out: number, n: number): void;
-  gta_mix(out: number, base: number, ptrs: number, weights: number, m: number, n: number, scale: number, mode: number, normalize: number, acc: number, exact: number): void;
+  gta_mix(out: number, base: number, ptrs: number, weights: number, m: number, from: number, n: number, scale: number, mode: number, normalize: number, acc: number, exact: number): void;
   hist_high(bits: number, n: number, histA: number, histB: number, lo: number, bins: number): void;
   hist_window(bits: number, n: number, lo: number, bins: number, hist: number, spare: number): void;
   keep_top(src: number, out: number, n: number, key: number, seen: number, quota: number): number;
+}
+
+export type KernelName = keyof KernelExports;
+const KERNEL_NAMES: readonly KernelName[] = ["bf16_decode", "bf16_decode_minus", "bf16_encode", "gta_mix", "hist_high", "hist_window", "keep_top"];
+
+/** Calls over fewer elements than two pieces run whole, on the calling thread. */
+const PIECE_ELEMENTS = 32768;
+
+/** Each piece's result, and the piece size (one piece: the call was not split). */
+export interface SplitResult {
+  results: Int32Array;
+  pieceElements: number;
 }
 
 /** One argument of a kernel call: an array, or working memory for the kernel alone. */
@@ -42,7 +55,7 @@ interface WasmMemory {
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Instance: new (module: object, imports: object) => { exports: unknown };
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
@@ -82,19 +95,54 @@ export class SimdArena {
     private readonly memory: WasmMemory,
     private readonly kernels: KernelExports,
     stagingBytes: number,
+    private readonly helper: { thread: KernelHelper; memoryId: number } | null,
   ) {
     const region = this.bytes(stagingBytes);
     this.staging = { start: region?.byteOffset ?? 0, end: (region?.byteOffset ?? 0) + (region?.byteLength ?? 0) };
   }
 
-  static create(bytes: number, stagingBytes = STAGING_BYTES): SimdArena | null {
+  /**
+   * An arena of `bytes` (plus staging room). With a `helper`, large kernel
+   * calls on it are shared with the helper's thread; call `release` when done.
+   */
+  static create(bytes: number, options: { stagingBytes?: number; helper?: KernelHelper | null } = {}): SimdArena | null {
     const module = kernelModule();
     if (!module) return null;
-    const memory = new wasm.Memory({ initial: Math.ceil((bytes + stagingBytes) / PAGE) + 1 });
+    const stagingBytes = options.stagingBytes ?? STAGING_BYTES;
+    // Shared (a SharedArrayBuffer) so that a helper thread can work on it; it never grows.
+    const pages = Math.ceil((bytes + stagingBytes) / PAGE) + 1;
+    const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
     const instance = new wasm.Instance(module, { env: { memory } });
-    const arena = new SimdArena(memory, instance.exports as unknown as KernelExports, stagingBytes);
+    const helper = options.helper ? { thread: options.helper, memoryId: options.helper.register(module, memory) } : null;
+    const arena = new SimdArena(memory, instance.exports as unknown as KernelExports, stagingBytes, helper);
     owners.set(memory.buffer, arena);
     return arena;
+  }
+
+  /** A helper thread for the kernels of arenas created with it; null where WebAssembly SIMD is unavailable. */
+  static startHelper(): KernelHelper | null {
+    return kernelModule() ? KernelHelper.start(KERNEL_NAMES) : null;
+  }
+
+  /** Lets the helper thread free this arena's memory; the arena must not be used again. */
+  release(): void {
+    this.helper?.thread.forget(this.helper.memoryId);
+    owners.delete(this.memory.buffer);
+  }
+
+  /**
+   * Runs kernel `name` over elements [0, n): in pieces taken by this thread
+   * and the helper when there is one and n is large, else in one call.
+   * Arguments are resolved per piece (see SplitArg); `alone` values apply
+   * when the call is not split.
+   */
+  split(name: KernelName, n: number, args: readonly SplitArg[]): SplitResult {
+    const kernels = this.kernels as unknown as Record<string, (...a: number[]) => number>;
+    if (this.helper?.thread.sharing && n >= 2 * PIECE_ELEMENTS) {
+      const pieceElements = Math.max(PIECE_ELEMENTS, Math.ceil(n / MAX_PIECES / 1024) * 1024);
+      return { results: this.helper.thread.run(kernels, this.helper.memoryId, name, n, pieceElements, args), pieceElements };
+    }
+    return { results: Int32Array.of(kernels[name]!(...resolveArgs(args, 0, n)) | 0), pieceElements: Math.max(n, 1) };
   }
 
   /**
@@ -103,7 +151,7 @@ export class SimdArena {
    * fit, else a shared scratch arena with every argument copied. Returns null
    * where WebAssembly SIMD is unavailable.
    */
-  static call<T>(args: readonly KernelArg[], run: (kernels: KernelExports, ptrs: number[], heap: ArrayBuffer) => T): T | null {
+  static call<T>(args: readonly KernelArg[], run: (kernels: KernelExports, ptrs: number[], heap: ArrayBuffer, arena: SimdArena) => T): T | null {
     const first = args[0];
     const home = first && "view" in first ? owners.get(first.view.buffer) : undefined;
     if (home) {
@@ -112,7 +160,7 @@ export class SimdArena {
     }
     const need = args.reduce((a, arg) => a + aligned(byteLength(arg) + SLACK), 0);
     if (!shared || shared.staging.end - shared.staging.start < need) {
-      shared = SimdArena.create(0, Math.max(need, 2 * (shared ? shared.staging.end - shared.staging.start : 0), STAGING_BYTES));
+      shared = SimdArena.create(0, { stagingBytes: Math.max(need, 2 * (shared ? shared.staging.end - shared.staging.start : 0), STAGING_BYTES) });
       if (!shared) return null;
     }
     const result = shared.callStaged(args, run);
@@ -120,7 +168,7 @@ export class SimdArena {
   }
 
   /** Runs with arguments in this arena used in place and the others copied to staging (and back); ran: false if they do not fit. */
-  private callStaged<T>(args: readonly KernelArg[], run: (kernels: KernelExports, ptrs: number[], heap: ArrayBuffer) => T): { ran: true; value: T } | { ran: false } {
+  private callStaged<T>(args: readonly KernelArg[], run: (kernels: KernelExports, ptrs: number[], heap: ArrayBuffer, arena: SimdArena) => T): { ran: true; value: T } | { ran: false } {
     const heap = new Uint8Array(this.memory.buffer);
     let next = this.staging.start;
     const copies: { view: ArrayBufferView; output: boolean; at: number }[] = [];
@@ -133,7 +181,7 @@ export class SimdArena {
     });
     if (next > this.staging.end) return { ran: false };
     for (const { view, at } of copies) heap.set(bytesOf(view), at);
-    const value = run(this.kernels, ptrs, this.memory.buffer);
+    const value = run(this.kernels, ptrs, this.memory.buffer, this);
     for (const { view, output, at } of copies) if (output) bytesOf(view).set(heap.subarray(at, at + view.byteLength));
     return { ran: true, value };
   }
@@ -215,7 +263,7 @@ export class SimdArena {
   /** out[i] = float32(bf16 src[i]); src and out must be arena views. */
   decodeBf16(src: Uint8Array, out: Float32Array, n: number): void {
     const main = n - (n % LANES);
-    this.kernels.bf16_decode(src.byteOffset, out.byteOffset, main);
+    this.split("bf16_decode", main, [{ ptr: src.byteOffset, stride: 2 }, { ptr: out.byteOffset, stride: 4 }, "count"]);
     const halves = new Uint16Array(src.buffer, src.byteOffset, n);
     const bits = new Uint32Array(out.buffer, out.byteOffset, n);
     for (let i = main; i < n; i++) bits[i] = halves[i]! << 16;
@@ -224,7 +272,7 @@ export class SimdArena {
   /** out[i] = float32(bf16 src[i]) - minus[i]; all arena views. */
   decodeBf16Minus(src: Uint8Array, minus: Float32Array, out: Float32Array, n: number): void {
     const main = n - (n % LANES);
-    this.kernels.bf16_decode_minus(src.byteOffset, minus.byteOffset, out.byteOffset, main);
+    this.split("bf16_decode_minus", main, [{ ptr: src.byteOffset, stride: 2 }, { ptr: minus.byteOffset, stride: 4 }, { ptr: out.byteOffset, stride: 4 }, "count"]);
     const halves = new Uint16Array(src.buffer, src.byteOffset, n);
     const bits = new Uint32Array(out.buffer, out.byteOffset, n);
     for (let i = main; i < n; i++) {
@@ -236,7 +284,7 @@ export class SimdArena {
   /** out = bf16 bytes of src (round to nearest even); both arena views. */
   encodeBf16(src: Float32Array, out: Uint8Array, n: number): void {
     const main = n - (n % LANES);
-    this.kernels.bf16_encode(src.byteOffset, out.byteOffset, main);
+    this.split("bf16_encode", main, [{ ptr: src.byteOffset, stride: 4 }, { ptr: out.byteOffset, stride: 2 }, "count"]);
     const bits = new Uint32Array(src.buffer, src.byteOffset, n);
     const halves = new Uint16Array(out.buffer, out.byteOffset, n);
     for (let i = main; i < n; i++) {

@@ -6,7 +6,9 @@
 ;; handle the tail); the others take any n. Built by scripts/build-simd.ts
 ;; into kernels.wasm.ts.
 (module
-  (import "env" "memory" (memory 1))
+  ;; Shared, so that a helper thread runs the same kernels on other element
+  ;; ranges of the same arrays (helper.ts); the maximum is the caller's.
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; out[i] = bf16 src[i] as float32
   (func (export "bf16_decode") (param $s i32) (param $o i32) (param $n i32)
@@ -72,6 +74,7 @@
   ;;     agree_i = vote >= 0 ? v_i > 0 : v_i < 0
   ;;     mixed = Σ agree v_i, divisor = Σ agree w_i (0 → 1)
   ;;     out = base + (normalize ? mixed / divisor : mixed) * scale
+  ;; Elements [$from, $n) are mixed; the pointers address element 0.
   ;; $ptrs: m i32 byte offsets of the deltas; $ws: m float64 weights; m >= 1;
   ;; $exact: every weight is a float32, so f32(w * d) is one float32 multiply
   ;; (the float64 product of two float32s is exact; rounding it once to
@@ -81,11 +84,12 @@
   ;; SIMD. Loads read whole groups of 4, up to 12 bytes past an array (callers
   ;; leave that slack); stores never write past n.
   (func (export "gta_mix")
-    (param $out i32) (param $base i32) (param $ptrs i32) (param $ws i32) (param $m i32) (param $n i32)
+    (param $out i32) (param $base i32) (param $ptrs i32) (param $ws i32) (param $m i32) (param $from i32) (param $n i32)
     (param $scale f64) (param $mode i32) (param $normalize i32) (param $acc i32) (param $exact i32)
     (local $b i32) (local $end i32) (local $i i32) (local $j i32) (local $d i32) (local $a i32)
     (local $w v128) (local $wf v128) (local $x v128) (local $lo v128) (local $hi v128) (local $agree v128)
     (local $one v128) (local $zero v128) (local $s v128)
+    (local.set $b (local.get $from))
     (local.set $one (f64x2.splat (f64.const 1)))
     (local.set $s (f64x2.splat (local.get $scale)))
     (block $blocksDone (loop $blocks

@@ -35,13 +35,23 @@ export function simdMix(consensus: ConsensusMethod | null, ...[out, base, deltas
       { view: base.subarray(0, n) },
       { view: ptrs },
       { view: weights },
+      // accumulators for this thread and for the helper thread
+      { scratchBytes: MIX_ACC_BYTES },
       { scratchBytes: MIX_ACC_BYTES },
       ...deltas.map((d) => ({ view: d.subarray(0, n) })),
     ],
-    (k, p, heap) => {
+    (_k, p, heap, arena) => {
       // The pointer table can only be written once the deltas' places are known.
-      new Int32Array(heap, p[2]!, m).set(p.slice(5));
-      k.gta_mix(p[0]!, p[1]!, p[2]!, p[3]!, m, n, scale, consensus === null ? 0 : consensus === "sum" ? 1 : 2, normalize ? 1 : 0, p[4]!, exactInFloat32(weights) ? 1 : 0);
+      new Int32Array(heap, p[2]!, m).set(p.slice(6));
+      const mode = consensus === null ? 0 : consensus === "sum" ? 1 : 2;
+      arena.split("gta_mix", n, [
+        ...[p[0]!, p[1]!, p[2]!, p[3]!, m].map((value) => ({ value })),
+        "start",
+        "end",
+        ...[scale, mode, normalize ? 1 : 0].map((value) => ({ value })),
+        { perThread: [p[4]!, p[5]!] },
+        { value: exactInFloat32(weights) ? 1 : 0 },
+      ]);
       return true;
     },
   );
@@ -69,9 +79,12 @@ export interface KeyWindow extends WindowBins {
 export function simdHistHigh(bits: Uint32Array, histA: Uint32Array, histB: Uint32Array, window: WindowBins | null): boolean {
   if (!enabled) return false;
   return (
-    SimdArena.call([{ view: bits }, { view: histA, output: true }, { view: histB, output: true }], (k, [b, a, h]) => (
-      k.hist_high(b!, bits.length, a!, h!, window?.lo ?? 0, window?.bins ?? 0), true
-    )) === true
+    SimdArena.call([{ view: bits }, { view: histA, output: true }, { view: histB, output: true }], (_k, [b, a, h], _heap, arena) => {
+      // Split between two threads, each counts into a table of its own.
+      const tables = { perThread: [a!, h!] as const };
+      arena.split("hist_high", bits.length, [{ ptr: b!, stride: 4 }, "count", tables, { ...tables, alone: h! }, { value: window?.lo ?? 0 }, { value: window?.bins ?? 0 }]);
+      return true;
+    }) === true
   );
 }
 
@@ -91,9 +104,23 @@ export function simdHistWindow(bits: Uint32Array, window: KeyWindow): boolean {
  */
 export function simdKeepTop(x: Float32Array, out: Float32Array, key: number, seen: number, quota: number): number | null {
   if (!enabled) return null;
-  return SimdArena.call([{ view: x }, { view: out.subarray(0, x.length), output: true }], (k, [s, o]) =>
-    k.keep_top(s!, o!, x.length, key, seen, quota) >>> 0,
-  );
+  return SimdArena.call([{ view: x }, { view: out.subarray(0, x.length), output: true }], (k, [s, o], _heap, arena) => {
+    // Pieces run at once, each as if no boundary elements came before it
+    // (so each keeps up to `allowed` of its own); a piece that kept more
+    // than were still due is run again, knowing how many came before.
+    const allowed = Math.max(0, quota - seen);
+    const { results, pieceElements } = arena.split("keep_top", x.length, [{ ptr: s!, stride: 4 }, { ptr: o!, stride: 4 }, "count", { value: key }, { value: 0 }, { value: allowed }]);
+    let before = 0;
+    results.forEach((count, p) => {
+      const due = Math.min(count, Math.max(0, allowed - before));
+      if (Math.min(count, allowed) !== due) {
+        const start = p * pieceElements;
+        k.keep_top(s! + 4 * start, o! + 4 * start, Math.min(pieceElements, x.length - start), key, before, allowed);
+      }
+      before += count;
+    });
+    return seen + before;
+  });
 }
 
 function exactInFloat32(weights: Float64Array): boolean {

@@ -1,0 +1,40 @@
+import { createHash } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { TensorHasher } from "./hasher";
+
+let hasher: TensorHasher | null = null;
+afterEach(async () => {
+  await hasher?.close();
+  hasher = null;
+});
+
+const sha256 = (...parts: Uint8Array[]) => {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return h.digest("hex");
+};
+
+describe("the hashing thread", () => {
+  it("hashes copied and handed-over bytes, per key, in order", async () => {
+    hasher = new TensorHasher();
+    const a = new Uint8Array(1000).map((_, i) => i);
+    const b = new Uint8Array(3000).map((_, i) => i * 7);
+    const expected = { x: sha256(a, b), y: sha256(b) };
+    hasher.update("x", a, false); // copied: still ours
+    hasher.update("y", b.slice(), true); // handed over
+    hasher.update("x", b.slice(), true);
+    expect(a[999]).toBe(999 % 256);
+    expect({ x: await hasher.digest("x"), y: await hasher.digest("y") }).toEqual(expected);
+  });
+
+  it("keeps the bytes waiting for it bounded: room() waits until it has caught up", async () => {
+    hasher = new TensorHasher();
+    const chunk = new Uint8Array(2 << 20).fill(3);
+    for (let i = 0; i < 64; i++) hasher.update("k", chunk, false); // 128 MiB, far ahead of the thread
+    expect(hasher.behind).toBe(true);
+    await hasher.room(); // resolves once the thread is back within its bound
+    const digest = await hasher.digest("k");
+    expect(hasher.behind).toBe(false);
+    expect(digest).toBe(sha256(...Array.from({ length: 64 }, () => chunk)));
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * Kernel calls shared with the helper thread give exactly what the same call
+ * gives on one thread: each kernel on arrays large enough to be split, the
+ * ordered top-k filter across piece boundaries included, many calls in a row
+ * on two memories, and a helper that is gone.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { compileMix } from "../methods/fused-mix";
+import { SimdArena } from "./arena";
+import type { KernelHelper } from "./helper";
+import { setSimdKernels, simdHistHigh, simdKeepTop, simdMix } from "./ops";
+
+const N = 300_007; // several pieces, and a tail that is no multiple of 8
+const helper = SimdArena.startHelper()!;
+const shared = SimdArena.create(64 << 20, { helper })!;
+const alone = SimdArena.create(64 << 20)!;
+afterAll(() => helper.close());
+
+function random(n: number, seed: number, scale = 1): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return ((s / 2 ** 32) - 0.5) * scale;
+  });
+}
+
+/** `values` copied into a fresh region of `arena`. */
+function floatsIn(arena: SimdArena, values: Float32Array): Float32Array {
+  const f = arena.floats(values.length)!;
+  f.set(values);
+  return f;
+}
+
+const bitsOf = (x: ArrayBufferView) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+
+describe("kernel calls shared with a helper thread", () => {
+  it("decode, decode-minus and encode give the bits of an unshared call", () => {
+    const raw = new Uint8Array(random(N, 1).buffer.slice(0, N * 2));
+    const results = [shared, alone].map((arena) => {
+      const src = arena.bytes(raw.byteLength)!;
+      src.set(raw);
+      const minus = floatsIn(arena, random(N, 2));
+      const decoded = arena.floats(N)!;
+      const diff = arena.floats(N)!;
+      const encoded = arena.bytes(N * 2)!;
+      arena.decodeBf16(src, decoded, N);
+      arena.decodeBf16Minus(src, minus, diff, N);
+      arena.encodeBf16(diff, encoded, N);
+      return [decoded, diff, encoded].map((v) => Buffer.from(bitsOf(v)));
+    });
+    results[0]!.forEach((bytes, i) => expect(bytes.equals(results[1]![i]!), ["decode", "decode-minus", "encode"][i]).toBe(true));
+  });
+
+  for (const consensus of [null, "sum", "count"] as const) {
+    it(`mix with consensus ${consensus ?? "none"} gives the bits of the JavaScript reference`, () => {
+      const base = floatsIn(shared, random(N, 3));
+      const deltas = [4, 5, 6].map((seed) => floatsIn(shared, random(N, seed)));
+      const weights = Float64Array.of(0.5, -0.7, 1);
+      const out = shared.floats(N)!;
+      expect(simdMix(consensus, out, base, deltas, weights, N, 0.9, true)).toBe(true);
+      const js = new Float32Array(N);
+      setSimdKernels(false);
+      try {
+        compileMix(3, consensus)(js, Float32Array.from(base), deltas.map((d) => Float32Array.from(d)), weights, N, 0.9, true);
+      } finally {
+        setSimdKernels(true);
+      }
+      expect(bitsOf(out).equals(bitsOf(js))).toBe(true);
+    });
+  }
+
+  it("histograms count every key once, whichever thread counted it", () => {
+    const values = random(N, 7, 8);
+    const bits = (arena: SimdArena) => {
+      const f = floatsIn(arena, values);
+      return new Uint32Array(f.buffer, f.byteOffset, N);
+    };
+    const count = (arena: SimdArena) => {
+      const a = arena.borrow(65536 * 4)!;
+      const b = arena.borrow(65536 * 4)!;
+      const histA = new Uint32Array(a.buffer, a.byteOffset, 65536);
+      const histB = new Uint32Array(b.buffer, b.byteOffset, 65536);
+      expect(simdHistHigh(bits(arena), histA, histB, null)).toBe(true);
+      return histA.map((c, i) => c + histB[i]!);
+    };
+    const split = count(shared);
+    expect(split.reduce((x, y) => x + y, 0)).toBe(N);
+    expect([...split]).toEqual([...count(alone)]);
+  });
+
+  it("the ordered top-k filter keeps the same boundary elements when they span pieces", () => {
+    // Every 7th element sits exactly on the boundary key: 40 000+ ties, spread over every piece.
+    const values = random(N, 8, 4);
+    for (let i = 0; i < N; i += 7) values[i] = i % 2 ? 1.5 : -1.5;
+    const key = new Uint32Array(Float32Array.of(1.5).buffer)[0]!;
+    for (const [seen, quota] of [[0, 20_000], [5_000, 20_000], [0, 0], [30_000, 20_000], [0, 1_000_000]]) {
+      const outs = [shared, alone].map((arena) => {
+        const x = floatsIn(arena, values);
+        const out = arena.floats(N)!;
+        const after = simdKeepTop(x, out, key, seen!, quota!);
+        return { after, bytes: Buffer.from(bitsOf(out)) };
+      });
+      expect(outs[0]!.after, `seen ${seen}, quota ${quota}`).toBe(outs[1]!.after);
+      expect(outs[0]!.bytes.equals(outs[1]!.bytes), `seen ${seen}, quota ${quota}`).toBe(true);
+    }
+  });
+
+  it("many calls in a row, alternating between two memories, all come out right", () => {
+    const other = SimdArena.create(8 << 20, { helper })!;
+    try {
+      const raw = new Uint8Array(random(N, 9).buffer.slice(0, N * 2));
+      const expected = alone.floats(N)!;
+      const src0 = alone.bytes(raw.byteLength)!;
+      src0.set(raw);
+      alone.decodeBf16(src0, expected, N);
+      const arenas = [shared, other];
+      const places = arenas.map((arena) => {
+        const src = arena.bytes(raw.byteLength)!;
+        src.set(raw);
+        return { src, out: arena.floats(N)! };
+      });
+      for (let call = 0; call < 200; call++) {
+        const { src, out } = places[call % 2]!;
+        out.fill(0);
+        arenas[call % 2]!.decodeBf16(src, out, N);
+        if (!bitsOf(out).equals(bitsOf(expected))) expect.fail(`call ${call} differs`);
+      }
+    } finally {
+      other.release();
+    }
+  });
+
+  it("calls still complete, on the calling thread alone, once the helper is gone", async () => {
+    const lone: KernelHelper = SimdArena.startHelper()!;
+    const arena = SimdArena.create(8 << 20, { helper: lone })!;
+    await lone.close();
+    const x = floatsIn(arena, random(N, 10));
+    const out = arena.floats(N)!;
+    expect(simdMix(null, out, x, [x], Float64Array.of(1), N, 1, false)).toBe(true);
+    expect(out[12345]).toBe(Math.fround(x[12345]! + x[12345]!));
+  });
+});
