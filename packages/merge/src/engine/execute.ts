@@ -170,9 +170,11 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
   // reused from tensor to tensor, sized once for the largest: a memory that
   // two threads have used is freed only when both collect their garbage.
   let decodeArena: SimdArena | null = null;
-  const decodeArenaFor = (): SimdArena | null => {
-    if (decodeArena) decodeArena.reset();
-    else {
+  const decodeArenaFor = async (): Promise<SimdArena | null> => {
+    if (decodeArena) {
+      await hasher.settled(hasher.latest); // the last tensor's bytes there may still be being hashed
+      decodeArena.reset();
+    } else {
       const largest = Math.max(...tensors.map((t) => (t.action === "merge" && fitsDecoded(plan, t, retainBytes) ? decodedArenaBytes(t, plan.models.length, chunkLength(plan.method, t, chunkElements)) : 0)));
       decodeArena = SimdArena.create(largest, { helper });
     }
@@ -180,6 +182,7 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
   };
   const known = await InputHashes.open(inputs, tensors.map((t) => t.name), options.hashCache);
   const hasher = new TensorHasher();
+  const slotTickets = [0, 0];
   let checks: Promise<unknown> = Promise.resolve();
   let bytesDone = 0;
   try {
@@ -189,6 +192,8 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
       const hashes = new Map<InputModel, ByteHash>();
       const hashing: TensorHashing = {
         byInput: hashes,
+        slotTickets,
+        settled: (ticket) => hasher.settled(ticket),
         room: async () => {
           await hasher.room();
           // Hashing comes first on the second core; kernels share it only while hashing keeps up.
@@ -271,14 +276,19 @@ function decodedArenaBytes(t: PlannedTensor, models: number, chunkLength: number
 /** An input's running content hash for the current tensor (computed on the hashing thread). */
 interface ByteHash {
   key: string;
-  /** With `transfer`, the bytes are handed over and must not be used again. */
-  update(bytes: Uint8Array, transfer: boolean): void;
+  /** Returns the update's ticket (see TensorHasher.update). With `transfer`, bytes outside shared memory are handed over and must not be used again. */
+  update(bytes: Uint8Array, transfer: boolean): number;
 }
 
-/** The current tensor's running hashes, by input, and a wait for the hashing thread to catch up. */
+/** The current tensor's running hashes, by input, and waits for the hashing thread to catch up. */
 interface TensorHashing {
   byInput: Map<InputModel, ByteHash>;
+  /** Bounds the bytes waiting to be hashed. */
   room(): Promise<void>;
+  /** Resolves once the bytes of every update up to `ticket` are hashed, and may be overwritten. */
+  settled(ticket: number): Promise<void>;
+  /** The latest ticket of the bytes in each set of read slots (ChunkBuffers.slot), by chunk parity. */
+  readonly slotTickets: number[];
 }
 
 /** Task vectors carry the sha256 of every base tensor: a different base is caught at its first differing tensor. */
@@ -313,12 +323,16 @@ async function copyTensor(source: InputModel, t: PlannedTensor, writer: ChunkWri
   }
 }
 
-function hashChunk(hashing: TensorHashing, loaded: { base: RawChunk | null; models: (RawChunk | null)[] }, plan: MergePlan, transfer: boolean): void {
+/** Hashes a chunk's stored bytes; returns the latest ticket (0: nothing to hash). */
+function hashChunk(hashing: TensorHashing, loaded: { base: RawChunk | null; models: (RawChunk | null)[] }, plan: MergePlan, transfer: boolean): number {
+  let ticket = 0;
   const each = (input: InputModel | null, raw: RawChunk | null) => {
-    if (input && raw && "bytes" in raw) hashing.byInput.get(input)?.update(raw.bytes, transfer);
+    const hash = input && raw && "bytes" in raw ? hashing.byInput.get(input) : undefined;
+    if (hash) ticket = hash.update((raw as { bytes: Uint8Array }).bytes, transfer);
   };
   each(plan.base, loaded.base);
   plan.models.forEach((m, i) => each(m, loaded.models[i] ?? null));
+  return ticket;
 }
 
 function chunkLength(method: MergePlan["method"], t: PlannedTensor, chunkElements: number): number {
@@ -333,7 +347,7 @@ async function mergeTensor(
   writer: ChunkWriter,
   hashing: TensorHashing,
   buffers: ChunkBuffers,
-  decodeArenaFor: () => SimdArena | null,
+  decodeArenaFor: () => Promise<SimdArena | null>,
   chunkElements: number,
   retainBytes: number,
   signal?: AbortSignal,
@@ -360,7 +374,7 @@ async function mergeTensor(
   const decoded: { buffers: ChunkBuffers; chunk: MergeChunk }[] | null = kernel.scanPasses > 0 && fitsDecoded(plan, t, retainBytes) ? [] : null;
   // Decoded chunks live in WebAssembly memory of their own (reserved, and
   // committed only as it is written), where the SIMD kernels work in place.
-  const decodedArena = decoded ? decodeArenaFor() : null;
+  const decodedArena = decoded ? await decodeArenaFor() : null;
   // Merged beside its inputs, so the kernels read and write one memory without copies.
   const output = decodedArena ? new OutputBuffer(decodedArena, len) : buffers.output;
   const retained: Loaded[] | null = !decoded && kernel.scanPasses > 0 && storedBytes <= retainBytes ? [] : null;
@@ -377,6 +391,8 @@ async function mergeTensor(
       if (decoded) return decodedArena?.bytes(count * maxElementBytes) ?? undefined;
       return buffers.slot(c, input);
     };
+    // The slots last held chunk c - 2, whose bytes may still be being hashed.
+    if (!retained && !decoded) await hashing.settled(hashing.slotTickets[c % 2]!);
     const [base, ...models] = await Promise.all([
       plan.base ? plan.base.readChunk(t.name, offset, count, slot(0)) : null,
       ...plan.models.map((m, i) => m.readChunk(t.name, offset, count, slot(i + 1))),
@@ -414,7 +430,8 @@ async function mergeTensor(
       // later passes (raw, or behind lazily decoded views) are copied to the
       // hashing thread, others handed over.
       if (pass === 0) {
-        hashChunk(hashing, loaded, plan, !retained && !decoded);
+        const ticket = hashChunk(hashing, loaded, plan, !retained && !decoded);
+        if (!retained && !decoded && ticket > 0) hashing.slotTickets[c % 2] = ticket;
         await hashing.room();
       }
     }

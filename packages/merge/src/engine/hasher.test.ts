@@ -27,6 +27,20 @@ describe("the hashing thread", () => {
     expect({ x: await hasher.digest("x"), y: await hasher.digest("y") }).toEqual(expected);
   });
 
+  it("hashes shared memory in place; once an update is settled its bytes may be overwritten", async () => {
+    hasher = new TensorHasher();
+    const shared = new Uint8Array(new SharedArrayBuffer(8 << 20));
+    const first = shared.subarray(0, 4 << 20).fill(1);
+    const second = shared.subarray(4 << 20).fill(2);
+    const expected = sha256(first.slice(), second.slice());
+    hasher.update("k", first, false);
+    const ticket = hasher.update("k", second, false);
+    expect(ticket).toBe(hasher.latest);
+    await hasher.settled(ticket);
+    shared.fill(9); // too late to change the hash
+    expect(await hasher.digest("k")).toBe(expected);
+  });
+
   it("keeps the bytes waiting for it bounded: room() waits until it has caught up", async () => {
     hasher = new TensorHasher();
     const chunk = new Uint8Array(2 << 20).fill(3);
