@@ -3,7 +3,8 @@
  *   floor <out> <input...>      read every input, write an output of the base's size (plain streams)
  *   merge <recipe.yml> <out> [hash-cache-dir]
  *                               run the merge engine (remembering tensor hashes in the directory, when given)
- * Prints one JSON line: {seconds, maxRssBytes}.
+ * Prints one JSON line: {seconds, maxRssBytes}. CHUNK and RETAIN in the
+ * environment override the engine's chunkElements and retainBytes.
  */
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";

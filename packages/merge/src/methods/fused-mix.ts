@@ -8,9 +8,11 @@
  * over models inside the loop over elements (`deltas[i][j]`) or one pass per
  * model over an accumulator costs V8 3-4× more than a single pass with the
  * models unrolled, which is what is generated here. The arithmetic is exactly
- * the documented one, in model order with double accumulation:
+ * the documented one, in model order, in float32 with every operation
+ * rounded (Math.fround of a double operation on float32 values is the
+ * float32 operation), weights and scale rounded to float32 first:
  *
- *   v_i = fround(w_i · d_i[j])
+ *   v_i = w_i · d_i[j]
  *   no consensus:  out[j] = base[j] + (v_0 + … + v_{m-1}) · scale
  *   consensus:     vote = Σ v_i ("sum") or Σ sign(v_i) ("count");
  *                  mixed = Σ v_i, divisor = Σ w_i over the i whose sign
@@ -48,25 +50,24 @@ export function compileMix(models: number, consensus: ConsensusMethod | null): M
 
 function build(m: number, consensus: ConsensusMethod | null): MixFn {
   const idx = Array.from({ length: m }, (_, i) => i);
-  const setup = idx.map((i) => `const d${i} = deltas[${i}], w${i} = weights[${i}];`).join("\n");
-  const values = idx.map((i) => `const v${i} = Math.fround(w${i} * d${i}[j]);`).join("\n");
+  const setup = ["const f = Math.fround;", "scale = f(scale);", ...idx.map((i) => `const d${i} = deltas[${i}], w${i} = f(weights[${i}]);`)].join("\n");
+  const values = idx.map((i) => `const v${i} = f(w${i} * d${i}[j]);`).join("\n");
+  /** Σ of the terms in order, rounded after each addition. */
+  const sum = (terms: string[]) => terms.slice(1).reduce((acc, t) => `f(${acc} + ${t})`, terms[0]!);
   let body: string;
   if (m === 0) {
     body = "for (let j = 0; j < n; j++) out[j] = base[j];";
   } else if (!consensus) {
-    body = `for (let j = 0; j < n; j++) {\n${values}\nout[j] = base[j] + (${idx.map((i) => `v${i}`).join(" + ")}) * scale;\n}`;
+    body = `for (let j = 0; j < n; j++) {\n${values}\nout[j] = base[j] + f(${sum(idx.map((i) => `v${i}`))} * scale);\n}`;
   } else {
-    const vote =
-      consensus === "sum"
-        ? idx.map((i) => `v${i}`).join(" + ")
-        : idx.map((i) => `(v${i} > 0 ? 1 : v${i} < 0 ? -1 : 0)`).join(" + ");
-    const agree = (op: string) => idx.map((i) => `if (v${i} ${op} 0) { mixed += v${i}; divisor += w${i}; }`).join("\n");
+    const vote = consensus === "sum" ? sum(idx.map((i) => `v${i}`)) : idx.map((i) => `(v${i} > 0 ? 1 : v${i} < 0 ? -1 : 0)`).join(" + ");
+    const agree = (op: string) => idx.map((i) => `if (v${i} ${op} 0) { mixed = f(mixed + v${i}); divisor = f(divisor + w${i}); }`).join("\n");
     body = `for (let j = 0; j < n; j++) {
 ${values}
 let mixed = 0, divisor = 0;
 if (${vote} >= 0) {\n${agree(">")}\n} else {\n${agree("<")}\n}
 if (divisor === 0) divisor = 1;
-out[j] = base[j] + (normalize ? mixed / divisor : mixed) * scale;
+out[j] = base[j] + f((normalize ? f(mixed / divisor) : mixed) * scale);
 }`;
   }
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the model count only

@@ -20,8 +20,8 @@
  *
  * Streaming: the sparsifiers' scan passes (top-k selection, norm sums) run
  * first; the merge pass then sparsifies each chunk into one reusable
- * chunk-sized buffer per model and mixes in one fused loop (double
- * accumulators). Nothing tensor-sized is held per model except by DELLA on
+ * chunk-sized buffer per model and mixes in one fused loop (float32, see
+ * fused-mix.ts). Nothing tensor-sized is held per model except by DELLA on
  * tensors of rank < 2 (one row: gathered whole).
  */
 import { GraftError } from "../errors";

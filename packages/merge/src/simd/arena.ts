@@ -21,7 +21,7 @@ export interface KernelExports {
   bf16_decode(src: number, out: number, n: number): void;
   bf16_decode_minus(src: number, minus: number, out: number, n: number): void;
   bf16_encode(src: number, out: number, n: number): void;
-  gta_mix(out: number, base: number, ptrs: number, weights: number, m: number, from: number, n: number, scale: number, mode: number, normalize: number, acc: number, exact: number): void;
+  gta_mix(out: number, base: number, ptrs: number, weights: number, m: number, from: number, n: number, scale: number, mode: number, normalize: number, acc: number): void;
   hist_high(bits: number, n: number, histA: number, histB: number, lo: number, bins: number): void;
   hist_window(bits: number, n: number, lo: number, bins: number, hist: number, spare: number): void;
   keep_top(src: number, out: number, n: number, key: number, seen: number, quota: number): number;

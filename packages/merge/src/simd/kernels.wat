@@ -67,203 +67,133 @@
 
   ;; ---------------------------------------------------------------------
   ;; Generalized task arithmetic mix (methods/fused-mix.ts is the reference;
-  ;; results are bit-identical), in float64 lanes:
-  ;;   v_i  = f32(w_i * d_i[j])                         (w_i float64)
+  ;; results are bit-identical), in float32, each operation rounded:
+  ;;   v_i  = w_i * d_i[j]                              (w_i float32)
   ;;   mode 0 (no consensus): out = base + (v_0 + … + v_{m-1}) * scale
   ;;   mode 1 ("sum") / 2 ("count"): vote = Σ v_i or Σ sign(v_i);
   ;;     agree_i = vote >= 0 ? v_i > 0 : v_i < 0
   ;;     mixed = Σ agree v_i, divisor = Σ agree w_i (0 → 1)
   ;;     out = base + (normalize ? mixed / divisor : mixed) * scale
   ;; Elements [$from, $n) are mixed; the pointers address element 0.
-  ;; $ptrs: m i32 byte offsets of the deltas; $ws: m float64 weights; m >= 1;
-  ;; $exact: every weight is a float32, so f32(w * d) is one float32 multiply
-  ;; (the float64 product of two float32s is exact; rounding it once to
-  ;; float32 is what the float32 multiply does);
-  ;; $acc: 3 × 4 KiB of scratch. Blocks of 512 elements are mixed one model
-  ;; at a time into float64 accumulators, so the inner loops are straight
-  ;; SIMD. Loads read whole groups of 4, up to 12 bytes past an array (callers
-  ;; leave that slack); stores never write past n.
+  ;; $ptrs: m i32 byte offsets of the deltas; $ws: m float32 weights; m >= 1;
+  ;; $acc: 3 × 2 KiB of scratch. Blocks of 512 elements are mixed one model
+  ;; at a time into accumulators (vote at $acc, mixed at +2 KiB, divisor at
+  ;; +4 KiB), so the inner loops are straight SIMD. Loads read whole groups
+  ;; of 4, up to 12 bytes past an array (callers leave that slack); stores
+  ;; never write past n.
   (func (export "gta_mix")
     (param $out i32) (param $base i32) (param $ptrs i32) (param $ws i32) (param $m i32) (param $from i32) (param $n i32)
-    (param $scale f64) (param $mode i32) (param $normalize i32) (param $acc i32) (param $exact i32)
+    (param $scale f32) (param $mode i32) (param $normalize i32) (param $acc i32)
     (local $b i32) (local $end i32) (local $i i32) (local $j i32) (local $d i32) (local $a i32)
-    (local $w v128) (local $wf v128) (local $x v128) (local $lo v128) (local $hi v128) (local $agree v128)
-    (local $one v128) (local $zero v128) (local $s v128)
+    (local $w v128) (local $x v128) (local $agree v128) (local $one v128) (local $zero v128) (local $s v128)
     (local.set $b (local.get $from))
-    (local.set $one (f64x2.splat (f64.const 1)))
-    (local.set $s (f64x2.splat (local.get $scale)))
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $s (f32x4.splat (local.get $scale)))
     (block $blocksDone (loop $blocks
       (br_if $blocksDone (i32.ge_u (local.get $b) (local.get $n)))
       (local.set $end (select (i32.add (local.get $b) (i32.const 512)) (local.get $n)
         (i32.lt_u (i32.add (local.get $b) (i32.const 512)) (local.get $n))))
       ;; accumulators: vote = -0 (so -0 + v_0 = v_0 exactly), mixed = divisor = +0
       (local.set $j (local.get $b))
-            (local.set $a (local.get $acc))
-            (block $done_init (loop $init
-              (br_if $done_init (i32.ge_u (local.get $j) (local.get $end)))
-              (v128.store (local.get $a) (f64x2.splat (f64.const -0)))
-              (v128.store offset=16 (local.get $a) (f64x2.splat (f64.const -0)))
-              (v128.store offset=4096 (local.get $a) (local.get $zero))
-              (v128.store offset=4112 (local.get $a) (local.get $zero))
-              (v128.store offset=8192 (local.get $a) (local.get $zero))
-              (v128.store offset=8208 (local.get $a) (local.get $zero))
-              (local.set $j (i32.add (local.get $j) (i32.const 4)))
-              (local.set $a (i32.add (local.get $a) (i32.const 32)))
-              (br $init)))
-      ;; vote (or the plain sum) at $acc, one model at a time
+      (local.set $a (local.get $acc))
+      (block $done_init (loop $init
+        (br_if $done_init (i32.ge_u (local.get $j) (local.get $end)))
+        (v128.store (local.get $a) (f32x4.splat (f32.const -0)))
+        (v128.store offset=2048 (local.get $a) (local.get $zero))
+        (v128.store offset=4096 (local.get $a) (local.get $zero))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (br $init)))
+      ;; the vote (or, without consensus, the sum) at $acc, one model at a time
       (local.set $i (i32.const 0))
       (loop $models
         (local.set $d (i32.load (i32.add (local.get $ptrs) (i32.shl (local.get $i) (i32.const 2)))))
-          (local.set $w (f64x2.splat (f64.load (i32.add (local.get $ws) (i32.shl (local.get $i) (i32.const 3))))))
-          (local.set $wf (f32x4.splat (f32.demote_f64 (f64.load (i32.add (local.get $ws) (i32.shl (local.get $i) (i32.const 3)))))))
+        (local.set $w (f32x4.splat (f32.load (i32.add (local.get $ws) (i32.shl (local.get $i) (i32.const 2))))))
+        (local.set $j (local.get $b))
+        (local.set $a (local.get $acc))
         (if (i32.eq (local.get $mode) (i32.const 2))
           (then
-            (local.set $j (local.get $b))
-            (local.set $a (local.get $acc))
             (block $done_count (loop $count
               (br_if $done_count (i32.ge_u (local.get $j) (local.get $end)))
-              (local.set $x (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))))
-              (local.set $lo (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (local.get $w)))))
-              (local.set $hi (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.mul
-                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))) (local.get $w)))))
-              (local.set $lo (f64x2.sub (v128.and (f64x2.gt (local.get $lo) (local.get $zero)) (local.get $one)) (v128.and (f64x2.lt (local.get $lo) (local.get $zero)) (local.get $one))))
-              (local.set $hi (f64x2.sub (v128.and (f64x2.gt (local.get $hi) (local.get $zero)) (local.get $one)) (v128.and (f64x2.lt (local.get $hi) (local.get $zero)) (local.get $one))))
-              (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (local.get $lo)))
-              (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a)) (local.get $hi)))
+              (local.set $x (f32x4.mul (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))) (local.get $w)))
+              (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a))
+                (f32x4.sub (v128.and (f32x4.gt (local.get $x) (local.get $zero)) (local.get $one))
+                           (v128.and (f32x4.lt (local.get $x) (local.get $zero)) (local.get $one)))))
               (local.set $j (i32.add (local.get $j) (i32.const 4)))
-              (local.set $a (i32.add (local.get $a) (i32.const 32)))
+              (local.set $a (i32.add (local.get $a) (i32.const 16)))
               (br $count))))
-          (else (if (local.get $exact)
-            (then
-              (local.set $j (local.get $b))
-            (local.set $a (local.get $acc))
-            (block $done_sumExact (loop $sumExact
-              (br_if $done_sumExact (i32.ge_u (local.get $j) (local.get $end)))
-              (local.set $x (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))))
-              (local.set $x (f32x4.mul (local.get $x) (local.get $wf)))
-              (local.set $lo (f64x2.promote_low_f32x4 (local.get $x)))
-              (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
-              (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (local.get $lo)))
-              (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a)) (local.get $hi)))
+          (else
+            (block $done_sum (loop $sum
+              (br_if $done_sum (i32.ge_u (local.get $j) (local.get $end)))
+              (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a))
+                (f32x4.mul (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))) (local.get $w))))
               (local.set $j (i32.add (local.get $j) (i32.const 4)))
-              (local.set $a (i32.add (local.get $a) (i32.const 32)))
-              (br $sumExact))))
-            (else
-              (local.set $j (local.get $b))
-            (local.set $a (local.get $acc))
-            (block $done_sumWide (loop $sumWide
-              (br_if $done_sumWide (i32.ge_u (local.get $j) (local.get $end)))
-              (local.set $x (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))))
-              (local.set $lo (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (local.get $w)))))
-              (local.set $hi (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.mul
-                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))) (local.get $w)))))
-              (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (local.get $lo)))
-              (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a)) (local.get $hi)))
-              (local.set $j (i32.add (local.get $j) (i32.const 4)))
-              (local.set $a (i32.add (local.get $a) (i32.const 32)))
-              (br $sumWide)))))))
+              (local.set $a (i32.add (local.get $a) (i32.const 16)))
+              (br $sum)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $models (i32.lt_u (local.get $i) (local.get $m))))
-      ;; with consensus: the vote becomes the elected-sign mask; mixed at
-      ;; $acc + 4 KiB and divisor at $acc + 8 KiB gather the agreeing models
+      ;; with consensus: the vote becomes the elected-sign mask; mixed and
+      ;; divisor gather the agreeing models
       (if (local.get $mode)
         (then
           (local.set $j (local.get $b))
-            (local.set $a (local.get $acc))
-            (block $done_elect (loop $elect
-              (br_if $done_elect (i32.ge_u (local.get $j) (local.get $end)))
-              ;; one 32-bit mask per element, in the first 16 bytes of the group's slot
-              (v128.store (local.get $a) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
-                (f64x2.ge (v128.load (local.get $a)) (local.get $zero))
-                (f64x2.ge (v128.load offset=16 (local.get $a)) (local.get $zero))))
-              (local.set $j (i32.add (local.get $j) (i32.const 4)))
-              (local.set $a (i32.add (local.get $a) (i32.const 32)))
-              (br $elect)))
+          (local.set $a (local.get $acc))
+          (block $done_elect (loop $elect
+            (br_if $done_elect (i32.ge_u (local.get $j) (local.get $end)))
+            (v128.store (local.get $a) (f32x4.ge (v128.load (local.get $a)) (local.get $zero)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (local.set $a (i32.add (local.get $a) (i32.const 16)))
+            (br $elect)))
           (local.set $i (i32.const 0))
           (loop $agreeing
             (local.set $d (i32.load (i32.add (local.get $ptrs) (i32.shl (local.get $i) (i32.const 2)))))
-          (local.set $w (f64x2.splat (f64.load (i32.add (local.get $ws) (i32.shl (local.get $i) (i32.const 3))))))
-          (local.set $wf (f32x4.splat (f32.demote_f64 (f64.load (i32.add (local.get $ws) (i32.shl (local.get $i) (i32.const 3)))))))
-            (if (local.get $exact)
-              (then
-                (local.set $j (local.get $b))
+            (local.set $w (f32x4.splat (f32.load (i32.add (local.get $ws) (i32.shl (local.get $i) (i32.const 2))))))
+            (local.set $j (local.get $b))
             (local.set $a (local.get $acc))
-            (block $done_agreeExact (loop $agreeExact
-              (br_if $done_agreeExact (i32.ge_u (local.get $j) (local.get $end)))
-              ;; agreement on the four float32 products at once; only the sums widen
-              (local.set $x (f32x4.mul (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))) (local.get $wf)))
+            (block $done_agree (loop $agree
+              (br_if $done_agree (i32.ge_u (local.get $j) (local.get $end)))
+              (local.set $x (f32x4.mul (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))) (local.get $w)))
               (local.set $agree (v128.bitselect (f32x4.gt (local.get $x) (local.get $zero)) (f32x4.lt (local.get $x) (local.get $zero)) (v128.load (local.get $a))))
-              (local.set $x (v128.and (local.get $x) (local.get $agree)))
-              (v128.store offset=4096 (local.get $a) (f64x2.add (v128.load offset=4096 (local.get $a)) (f64x2.promote_low_f32x4 (local.get $x))))
-              (v128.store offset=4112 (local.get $a) (f64x2.add (v128.load offset=4112 (local.get $a))
-                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))))
-              (v128.store offset=8192 (local.get $a) (f64x2.add (v128.load offset=8192 (local.get $a)) (v128.and (local.get $w) (i64x2.extend_low_i32x4_s (local.get $agree)))))
-              (v128.store offset=8208 (local.get $a) (f64x2.add (v128.load offset=8208 (local.get $a)) (v128.and (local.get $w) (i64x2.extend_high_i32x4_s (local.get $agree)))))
+              (v128.store offset=2048 (local.get $a) (f32x4.add (v128.load offset=2048 (local.get $a)) (v128.and (local.get $x) (local.get $agree))))
+              (v128.store offset=4096 (local.get $a) (f32x4.add (v128.load offset=4096 (local.get $a)) (v128.and (local.get $w) (local.get $agree))))
               (local.set $j (i32.add (local.get $j) (i32.const 4)))
-              (local.set $a (i32.add (local.get $a) (i32.const 32)))
-              (br $agreeExact))))
-              (else
-                (local.set $j (local.get $b))
-            (local.set $a (local.get $acc))
-            (block $done_agreeWide (loop $agreeWide
-              (br_if $done_agreeWide (i32.ge_u (local.get $j) (local.get $end)))
-              (local.set $x (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))))
-              (local.set $lo (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (local.get $w)))))
-              (local.set $hi (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.mul
-                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))) (local.get $w)))))
-              (local.set $agree (v128.bitselect (f64x2.gt (local.get $lo) (local.get $zero)) (f64x2.lt (local.get $lo) (local.get $zero)) (i64x2.extend_low_i32x4_s (v128.load (local.get $a)))))
-              (v128.store offset=4096 (local.get $a) (f64x2.add (v128.load offset=4096 (local.get $a)) (v128.and (local.get $lo) (local.get $agree))))
-              (v128.store offset=8192 (local.get $a) (f64x2.add (v128.load offset=8192 (local.get $a)) (v128.and (local.get $w) (local.get $agree))))
-              (local.set $agree (v128.bitselect (f64x2.gt (local.get $hi) (local.get $zero)) (f64x2.lt (local.get $hi) (local.get $zero)) (i64x2.extend_high_i32x4_s (v128.load (local.get $a)))))
-              (v128.store offset=4112 (local.get $a) (f64x2.add (v128.load offset=4112 (local.get $a)) (v128.and (local.get $hi) (local.get $agree))))
-              (v128.store offset=8208 (local.get $a) (f64x2.add (v128.load offset=8208 (local.get $a)) (v128.and (local.get $w) (local.get $agree))))
-              (local.set $j (i32.add (local.get $j) (i32.const 4)))
-              (local.set $a (i32.add (local.get $a) (i32.const 32)))
-              (br $agreeWide)))))
+              (local.set $a (i32.add (local.get $a) (i32.const 16)))
+              (br $agree)))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br_if $agreeing (i32.lt_u (local.get $i) (local.get $m))))
           ;; the result replaces the vote: mixed, or mixed / divisor (0 → 1)
           (local.set $j (local.get $b))
-            (local.set $a (local.get $acc))
-            (block $done_result (loop $result
-              (br_if $done_result (i32.ge_u (local.get $j) (local.get $end)))
-              (local.set $lo (v128.load offset=4096 (local.get $a)))
-              (local.set $hi (v128.load offset=4112 (local.get $a)))
-              (if (local.get $normalize)
-                (then
-                  (local.set $x (v128.load offset=8192 (local.get $a)))
-                  (local.set $lo (f64x2.div (local.get $lo) (v128.bitselect (local.get $one) (local.get $x) (f64x2.eq (local.get $x) (local.get $zero)))))
-                  (local.set $x (v128.load offset=8208 (local.get $a)))
-                  (local.set $hi (f64x2.div (local.get $hi) (v128.bitselect (local.get $one) (local.get $x) (f64x2.eq (local.get $x) (local.get $zero)))))))
-              (v128.store (local.get $a) (local.get $lo))
-              (v128.store offset=16 (local.get $a) (local.get $hi))
-              (local.set $j (i32.add (local.get $j) (i32.const 4)))
-              (local.set $a (i32.add (local.get $a) (i32.const 32)))
-              (br $result)))))
+          (local.set $a (local.get $acc))
+          (block $done_result (loop $result
+            (br_if $done_result (i32.ge_u (local.get $j) (local.get $end)))
+            (local.set $x (v128.load offset=2048 (local.get $a)))
+            (if (local.get $normalize)
+              (then
+                (local.set $w (v128.load offset=4096 (local.get $a)))
+                (local.set $x (f32x4.div (local.get $x) (v128.bitselect (local.get $one) (local.get $w) (f32x4.eq (local.get $w) (local.get $zero)))))))
+            (v128.store (local.get $a) (local.get $x))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (local.set $a (i32.add (local.get $a) (i32.const 16)))
+            (br $result)))))
       ;; out = base + result * scale
       (local.set $j (local.get $b))
-            (local.set $a (local.get $acc))
-            (block $done_output (loop $output
-              (br_if $done_output (i32.ge_u (local.get $j) (local.get $end)))
-              (local.set $x (v128.load (i32.add (local.get $base) (i32.shl (local.get $j) (i32.const 2)))))
-              (local.set $lo (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (local.get $x))
-                (f64x2.mul (v128.load (local.get $a)) (local.get $s)))))
-              (local.set $hi (f32x4.demote_f64x2_zero (f64x2.add
-                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))
-                (f64x2.mul (v128.load offset=16 (local.get $a)) (local.get $s)))))
-              (local.set $x (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo) (local.get $hi)))
-              (local.set $d (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
-              (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $n))
-                (then (v128.store (local.get $d) (local.get $x)))
-                (else
-                  (v128.store32_lane 0 (local.get $d) (local.get $x))
-                  (if (i32.ge_u (i32.sub (local.get $n) (local.get $j)) (i32.const 2))
-                    (then (v128.store32_lane offset=4 1 (local.get $d) (local.get $x))))
-                  (if (i32.ge_u (i32.sub (local.get $n) (local.get $j)) (i32.const 3))
-                    (then (v128.store32_lane offset=8 2 (local.get $d) (local.get $x))))))
-              (local.set $j (i32.add (local.get $j) (i32.const 4)))
-              (local.set $a (i32.add (local.get $a) (i32.const 32)))
-              (br $output)))
+      (local.set $a (local.get $acc))
+      (block $done_output (loop $output
+        (br_if $done_output (i32.ge_u (local.get $j) (local.get $end)))
+        (local.set $x (f32x4.add (v128.load (i32.add (local.get $base) (i32.shl (local.get $j) (i32.const 2))))
+          (f32x4.mul (v128.load (local.get $a)) (local.get $s))))
+        (local.set $d (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+        (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $n))
+          (then (v128.store (local.get $d) (local.get $x)))
+          (else
+            (v128.store32_lane 0 (local.get $d) (local.get $x))
+            (if (i32.ge_u (i32.sub (local.get $n) (local.get $j)) (i32.const 2))
+              (then (v128.store32_lane offset=4 1 (local.get $d) (local.get $x))))
+            (if (i32.ge_u (i32.sub (local.get $n) (local.get $j)) (i32.const 3))
+              (then (v128.store32_lane offset=8 2 (local.get $d) (local.get $x))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (br $output)))
       (local.set $b (local.get $end))
       (br $blocks))))
 

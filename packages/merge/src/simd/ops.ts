@@ -14,8 +14,8 @@ import { SimdArena } from "./arena";
 
 let enabled = true;
 
-/** gta_mix's three float64 accumulators for a block of 512 elements. */
-const MIX_ACC_BYTES = 3 * 512 * 8;
+/** gta_mix's three float32 accumulators for a block of 512 elements. */
+const MIX_ACC_BYTES = 3 * 512 * 4;
 /** hist_window's rotating slots for elements outside the window. */
 const WINDOW_SPARE_BYTES = 256;
 
@@ -34,7 +34,7 @@ export function simdMix(consensus: ConsensusMethod | null, ...[out, base, deltas
       { view: out.subarray(0, n), output: true },
       { view: base.subarray(0, n) },
       { view: ptrs },
-      { view: weights },
+      { view: Float32Array.from(weights) },
       // accumulators for this thread and for the helper thread
       { scratchBytes: MIX_ACC_BYTES },
       { scratchBytes: MIX_ACC_BYTES },
@@ -48,9 +48,8 @@ export function simdMix(consensus: ConsensusMethod | null, ...[out, base, deltas
         ...[p[0]!, p[1]!, p[2]!, p[3]!, m].map((value) => ({ value })),
         "start",
         "end",
-        ...[scale, mode, normalize ? 1 : 0].map((value) => ({ value })),
+        ...[Math.fround(scale), mode, normalize ? 1 : 0].map((value) => ({ value })),
         { perThread: [p[4]!, p[5]!] },
-        { value: exactInFloat32(weights) ? 1 : 0 },
       ]);
       return true;
     },
@@ -121,8 +120,4 @@ export function simdKeepTop(x: Float32Array, out: Float32Array, key: number, see
     });
     return seen + before;
   });
-}
-
-function exactInFloat32(weights: Float64Array): boolean {
-  return weights.every((w) => Math.fround(w) === w);
 }
