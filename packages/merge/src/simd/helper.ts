@@ -98,11 +98,7 @@ type ClaimPieces = (kernels: Kernels, names: readonly string[], ctl: Int32Array,
 // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the same text the worker runs
 const claimPieces = new Function(`${SHARED_SOURCE}\nreturn claimPieces;`)() as ClaimPieces;
 
-/** How long the helper watches for the next call before it sleeps. */
-const SPIN_MS = 0.2;
-
 const WORKER_SOURCE = `
-const SPIN_MS = ${SPIN_MS};
 const { workerData, receiveMessageOnPort } = require("node:worker_threads");
 const { control, argBuffer, port, names } = workerData;
 const ctl = new Int32Array(control);
@@ -123,11 +119,8 @@ for (;;) {
   const p = claim & 0xff;
   const kernels = instances.get(Atomics.load(ctl, C.MEMORY));
   if (p === C.CLOSED || p >= Atomics.load(ctl, C.PIECES) || !kernels) {
-    // During a merge the next call comes within microseconds: watch for it a
-    // little before sleeping. Wake now and then to forget released memories.
-    const until = performance.now() + SPIN_MS;
-    while (Atomics.load(ctl, C.CLAIM) === claim && performance.now() < until);
-    if (Atomics.load(ctl, C.CLAIM) === claim) Atomics.wait(ctl, C.CLAIM, claim, 200);
+    // Sleep until the next call; wake now and then to forget released memories.
+    Atomics.wait(ctl, C.CLAIM, claim, 200);
     continue;
   }
   claimPieces(kernels, names, ctl, args, 1, claim >>> 8);
