@@ -17,6 +17,7 @@ import { createCheckpointWriter, dtypeSize } from "../safetensors";
 import type { MergeChunk, TensorKernel } from "../types";
 import { SELECTOR_TABLE_BYTES } from "../methods/select";
 import { SimdArena } from "../simd/arena";
+import type { KernelHelper } from "../simd/helper";
 import { ChunkBuffers, OutputBuffer } from "./chunk-buffers";
 import { TensorHasher } from "./hasher";
 import { InputHashes } from "./input-hashes";
@@ -168,27 +169,18 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
     if (input === plan.base && plan.foundationFingerprint) verifyBaseTensor(plan, name, sha256);
   };
 
+  const known = await InputHashes.open(inputs, tensors.map((t) => t.name), options.hashCache);
+  const hasher = new TensorHasher();
+  const slotTickets = [0, 0];
   // The second core shares the SIMD kernels' work on large chunks (and hashes).
   const helper = SimdArena.startHelper();
   const arena = SimdArena.create(arenaBytes(plan.models.length, chunkElements), { helper });
   const buffers = new ChunkBuffers(plan.models.length, arena, chunkElements);
-  // One memory for the decoded chunks of whichever tensor is kept decoded,
-  // reused from tensor to tensor, sized once for the largest: a memory that
-  // two threads have used is freed only when both collect their garbage.
-  let decodeArena: SimdArena | null = null;
-  const decodeArenaFor = async (): Promise<SimdArena | null> => {
-    if (decodeArena) {
-      await hasher.settled(hasher.latest); // the last tensor's bytes there may still be being hashed
-      decodeArena.reset();
-    } else {
-      const largest = Math.max(...tensors.map((t) => (t.action === "merge" && fitsDecoded(plan, t, retainBytes) ? decodedArenaBytes(t, plan.models.length, chunkLength(plan.method, t, chunkElements)) : 0)));
-      decodeArena = SimdArena.create(largest, { helper });
-    }
-    return decodeArena;
-  };
-  const known = await InputHashes.open(inputs, tensors.map((t) => t.name), options.hashCache);
-  const hasher = new TensorHasher();
-  const slotTickets = [0, 0];
+  const decodeMemory = new DecodeMemory(
+    () => Math.max(...tensors.map((t) => (t.action === "merge" && fitsDecoded(plan, t, retainBytes) ? decodedArenaBytes(t, plan.models.length, chunkLength(plan.method, t, chunkElements)) : 0))),
+    helper,
+    hasher,
+  );
   let checks: Promise<unknown> = Promise.resolve();
   let bytesDone = 0;
   try {
@@ -219,7 +211,7 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
       if (t.action === "copy") {
         await copyTensor(plan.base ?? plan.models[0]!, t, writer, hashing, chunkElements);
       } else {
-        await mergeTensor(plan, t, writer, hashing, buffers, decodeArenaFor, chunkElements, retainBytes, options.signal);
+        await mergeTensor(plan, t, writer, hashing, buffers, decodeMemory, chunkElements, retainBytes, options.signal);
       }
       // Digests arrive from the hashing thread; the previous tensor's are
       // checked now, so hashing overlaps the next tensor's arithmetic.
@@ -246,7 +238,7 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
     throw e;
   } finally {
     arena?.release();
-    (decodeArena as SimdArena | null)?.release(); // assigned in decodeArenaFor
+    decodeMemory.release();
     await Promise.all([hasher.close(), helper?.close()]);
   }
 }
@@ -264,6 +256,35 @@ function kernelTableBytes(models: number): number {
 
 /** Stored dtypes read through the SIMD path are at most 4 bytes per element. */
 const maxElementBytes = 4;
+
+/**
+ * One memory for the decoded chunks of whichever tensor is kept decoded,
+ * reused from tensor to tensor and sized once, for the largest: a memory that
+ * two threads have used is freed only when both collect their garbage.
+ */
+class DecodeMemory {
+  private arena: SimdArena | null = null;
+
+  constructor(
+    private readonly largest: () => number,
+    private readonly helper: KernelHelper | null,
+    private readonly hasher: TensorHasher,
+  ) {}
+
+  /** The memory, emptied for the next tensor (null where WebAssembly SIMD is unavailable). */
+  async take(): Promise<SimdArena | null> {
+    if (!this.arena) this.arena = SimdArena.create(this.largest(), { helper: this.helper });
+    else {
+      await this.hasher.settled(this.hasher.latest); // the last tensor's bytes there may still be being hashed
+      this.arena.reset();
+    }
+    return this.arena;
+  }
+
+  release(): void {
+    this.arena?.release();
+  }
+}
 
 /** Whether a tensor's stored bytes and decoded float32 data (base and deltas) fit in `retainBytes`, so scan passes keep it decoded. */
 function fitsDecoded(plan: MergePlan, t: PlannedTensor, retainBytes: number): boolean {
@@ -353,7 +374,7 @@ async function mergeTensor(
   writer: ChunkWriter,
   hashing: TensorHashing,
   buffers: ChunkBuffers,
-  decodeArenaFor: () => Promise<SimdArena | null>,
+  decodeMemory: DecodeMemory,
   chunkElements: number,
   retainBytes: number,
   signal?: AbortSignal,
@@ -379,7 +400,7 @@ async function mergeTensor(
   const decoded: { buffers: ChunkBuffers; chunk: MergeChunk }[] | null = kernel.scanPasses > 0 && fitsDecoded(plan, t, retainBytes) ? [] : null;
   // Decoded chunks live in WebAssembly memory of their own (reserved, and
   // committed only as it is written), where the SIMD kernels work in place.
-  const decodedArena = decoded ? await decodeArenaFor() : null;
+  const decodedArena = decoded ? await decodeMemory.take() : null;
   // Merged beside its inputs, so the kernels read and write one memory without copies.
   const output = decodedArena ? new OutputBuffer(decodedArena, len) : buffers.output;
 
