@@ -130,6 +130,22 @@ describe("kernel calls shared with a helper thread", () => {
     }
   });
 
+  it("a kernel that traps fails its call with an error, and later calls run on the calling thread", async () => {
+    const own = SimdArena.startHelper()!;
+    const arena = SimdArena.create(8 << 20, { helper: own })!;
+    try {
+      const out = arena.floats(N)!;
+      // A source far outside the memory: every piece traps, on whichever thread runs it.
+      expect(() => arena.split("bf16_decode", N - (N % 8), [{ ptr: 2 ** 31 - 16, stride: 2 }, { ptr: out.byteOffset, stride: 4 }, "count"])).toThrow(/out of bounds/);
+      const src = arena.bytes(2 * N)!;
+      src.fill(0x3f); // BF16 0x3f3f
+      arena.decodeBf16(src, out, N);
+      expect(out[N - 1]).toBe(new Float32Array(new Uint32Array([0x3f3f0000]).buffer)[0]);
+    } finally {
+      await own.close();
+    }
+  });
+
   it("calls still complete, on the calling thread alone, once the helper is gone", async () => {
     const lone: KernelHelper = SimdArena.startHelper()!;
     const arena = SimdArena.create(8 << 20, { helper: lone })!;

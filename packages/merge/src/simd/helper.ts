@@ -42,6 +42,8 @@ const N = 5;
 const PIECE_ELEMENTS = 6;
 const ARG_COUNT = 7;
 const EXIT = 8;
+/** Set when a kernel threw on either thread: calls then run whole on the calling thread, and nobody waits for the helper. */
+const FAILED = 9;
 const RESULTS = 16;
 const CONTROL_INTS = RESULTS + MAX_PIECES;
 
@@ -61,7 +63,7 @@ const ARG_END = 5;
  * `claimPieces` claims pieces of call `sequence` until none is left.
  */
 const SHARED_SOURCE = `
-const C = ${JSON.stringify({ CLAIM, DONE, PIECES, KERNEL, MEMORY, N, PIECE_ELEMENTS, ARG_COUNT, EXIT, RESULTS, CLOSED, ARG_VALUE, ARG_PTR, ARG_PER_THREAD, ARG_COUNT_OF_PIECE, ARG_START })};
+const C = ${JSON.stringify({ CLAIM, DONE, PIECES, KERNEL, MEMORY, N, PIECE_ELEMENTS, ARG_COUNT, EXIT, FAILED, RESULTS, CLOSED, ARG_VALUE, ARG_PTR, ARG_PER_THREAD, ARG_COUNT_OF_PIECE, ARG_START })};
 function runPiece(kernels, names, ctl, args, p, thread) {
   const n = ctl[C.N];
   const size = ctl[C.PIECE_ELEMENTS];
@@ -123,7 +125,13 @@ for (;;) {
     Atomics.wait(ctl, C.CLAIM, claim, 200);
     continue;
   }
-  claimPieces(kernels, names, ctl, args, 1, claim >>> 8);
+  try {
+    claimPieces(kernels, names, ctl, args, 1, claim >>> 8);
+  } catch (e) {
+    Atomics.store(ctl, C.FAILED, 1);
+    Atomics.notify(ctl, C.DONE);
+    throw e;
+  }
 }
 `;
 
@@ -193,6 +201,8 @@ export class KernelHelper {
    * result, in piece order.
    */
   run(kernels: Kernels, memoryId: number, name: string, n: number, pieceElements: number, args: readonly SplitArg[]): Int32Array {
+    // A helper that failed has stopped: its calls run here, whole.
+    if (Atomics.load(this.ctl, FAILED)) return Int32Array.of(kernels[name]!(...resolveArgs(args, 0, n)) | 0);
     const pieces = Math.ceil(n / pieceElements);
     if (pieces > MAX_PIECES) throw new RangeError(`${pieces} pieces: at most ${MAX_PIECES}`);
     if (args.length > MAX_ARGS) throw new RangeError(`${args.length} arguments: at most ${MAX_ARGS}`);
@@ -209,9 +219,19 @@ export class KernelHelper {
     this.sequence = (this.sequence + 1) & 0x7fffff;
     Atomics.store(ctl, CLAIM, this.sequence << 8);
     Atomics.notify(ctl, CLAIM);
-    claimPieces(kernels, this.names, ctl, this.args, 0, this.sequence);
+    try {
+      claimPieces(kernels, this.names, ctl, this.args, 0, this.sequence);
+    } catch (e) {
+      // The helper may still be in a piece of this call: stop sharing rather than wait for it.
+      Atomics.store(ctl, CLAIM, (this.sequence << 8) | CLOSED);
+      Atomics.store(ctl, FAILED, 1);
+      throw e;
+    }
     // Every piece is claimed; wait for the ones the helper is finishing.
-    for (let done = Atomics.load(ctl, DONE); done < pieces; done = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, done);
+    for (let done = Atomics.load(ctl, DONE); done < pieces; done = Atomics.load(ctl, DONE)) {
+      if (Atomics.load(ctl, FAILED)) throw new Error(`the kernel helper thread failed in ${name}`);
+      Atomics.wait(ctl, DONE, done, 1000);
+    }
     return ctl.slice(RESULTS, RESULTS + pieces);
   }
 
