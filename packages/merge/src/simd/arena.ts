@@ -6,8 +6,10 @@
  * the same memory, which plain JavaScript reads and writes as usual.
  *
  * The arena is sized once per merge (views stay valid: the memory never
- * grows). Where WebAssembly SIMD is unavailable, create() returns null and
- * the engine uses the JavaScript paths.
+ * grows). Its memory is shared, so that a helper thread (helper.ts) can take
+ * part of each large kernel call (`split`). Where WebAssembly SIMD is
+ * unavailable, create() returns null and the engine uses the JavaScript
+ * paths.
  *
  * The arithmetic kernels (ops.ts) accept any arrays: `call` runs a kernel on
  * the arena that owns the first of them, copying the others into a small
