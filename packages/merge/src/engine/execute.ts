@@ -172,7 +172,7 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
   const known = await InputHashes.open(inputs, tensors.map((t) => t.name), options.hashCache);
   const hasher = new TensorHasher();
   const slotTickets = [0, 0];
-  // The second core shares the SIMD kernels' work on large chunks (and hashes).
+  // The second core hashes, and shares the SIMD kernels' work on large chunks when hashing leaves it time.
   const helper = SimdArena.startHelper();
   const arena = SimdArena.create(arenaBytes(plan.models.length, chunkElements), { helper });
   const buffers = new ChunkBuffers(plan.models.length, arena, chunkElements);
@@ -192,11 +192,7 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
         byInput: hashes,
         slotTickets,
         settled: (ticket) => hasher.settled(ticket),
-        room: async () => {
-          await hasher.room();
-          // Hashing comes first on the second core; kernels share it only while hashing keeps up.
-          if (helper) helper.sharing = !hasher.behind;
-        },
+        room: () => hasher.room(),
       };
       inputs.forEach((input, index) => {
         if (!fingerprints.has(input) || !input.has(t.name)) return;

@@ -16,14 +16,16 @@ import { Worker } from "node:worker_threads";
 import { GraftError } from "../errors";
 
 const WORKER_SOURCE = `
-const { parentPort } = require("node:worker_threads");
+const { parentPort, workerData } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
 const hashes = new Map();
+const progress = new Int32Array(workerData.progress);
 parentPort.on("message", (m) => {
   if (m.type === "update") {
     let h = hashes.get(m.key);
     if (!h) hashes.set(m.key, (h = createHash("sha256")));
     h.update(m.view ?? new Uint8Array(m.buffer, 0, m.length));
+    Atomics.store(progress, 0, m.ticket);
     if (m.recycle) parentPort.postMessage({ type: "free", buffer: m.buffer, length: m.length, ticket: m.ticket }, [m.buffer]);
     else parentPort.postMessage({ type: "done", length: m.length, ticket: m.ticket });
   } else if (m.type === "digest") {
@@ -38,11 +40,11 @@ parentPort.on("message", (m) => {
 const MAX_FREE_BUFFERS = 12;
 /** Bytes handed to the hashing thread and not yet hashed, beyond which `room()` waits. */
 const MAX_IN_FLIGHT = 16 << 20;
-/** Bytes waiting for the hashing thread beyond which it counts as behind. */
-const BEHIND_BYTES = 8 << 20;
 
 export class TensorHasher {
-  private readonly worker = new Worker(WORKER_SOURCE, { eval: true });
+  /** The latest ticket hashed, written by the thread itself: current even while this thread is busy and its messages wait. */
+  private readonly progress = new Int32Array(new SharedArrayBuffer(4));
+  private readonly worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { progress: this.progress.buffer } });
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
@@ -50,9 +52,8 @@ export class TensorHasher {
   /** Copy buffers back from the hashing thread, ready for reuse. */
   private readonly free: ArrayBuffer[] = [];
   private inFlight = 0;
-  /** Tickets issued, and the last one hashed (updates are hashed in order). */
+  /** Tickets issued (updates are hashed in order). */
   private issued = 0;
-  private hashed = 0;
   /** Callers waiting for the thread to catch up, each with what it waits for. */
   private waiters: { ready: () => boolean; resolve: () => void }[] = [];
 
@@ -63,7 +64,6 @@ export class TensorHasher {
       if (m.type === "free" || m.type === "done") {
         if (m.type === "free" && this.free.length < MAX_FREE_BUFFERS) this.free.push(m.buffer);
         this.inFlight -= m.length;
-        this.hashed = m.ticket;
         this.wake();
         return;
       }
@@ -105,7 +105,7 @@ export class TensorHasher {
 
   /** Resolves once the update with this ticket (and every earlier one) has been hashed. */
   settled(ticket: number): Promise<void> {
-    return this.until(() => this.hashed >= ticket);
+    return this.until(() => this.isSettled(ticket));
   }
 
   /** The ticket of the latest update. */
@@ -113,9 +113,9 @@ export class TensorHasher {
     return this.issued;
   }
 
-  /** Whether bytes are waiting for the hashing thread (more than about one chunk of every input). */
-  get behind(): boolean {
-    return this.inFlight > BEHIND_BYTES;
+  /** Whether the update with this ticket (and every earlier one) has been hashed. */
+  isSettled(ticket: number): boolean {
+    return Atomics.load(this.progress, 0) >= ticket;
   }
 
   /** Resolves once the hashing thread has caught up enough: bytes waiting for it stay bounded when it is slower than the merge. */

@@ -140,7 +140,7 @@ export class SimdArena {
    */
   split(name: KernelName, n: number, args: readonly SplitArg[]): SplitResult {
     const kernels = this.kernels as unknown as Record<string, (...a: number[]) => number>;
-    if (this.helper?.thread.sharing && n >= 2 * PIECE_ELEMENTS) {
+    if (this.helper && n >= 2 * PIECE_ELEMENTS) {
       const pieceElements = Math.max(PIECE_ELEMENTS, Math.ceil(n / MAX_PIECES / 1024) * 1024);
       return { results: this.helper.thread.run(kernels, this.helper.memoryId, name, n, pieceElements, args), pieceElements };
     }

@@ -2,8 +2,10 @@
  * Kernel calls shared with the helper thread give exactly what the same call
  * gives on one thread: each kernel on arrays large enough to be split, the
  * ordered top-k filter across piece boundaries included, many calls in a row
- * on two memories, and a helper that is gone.
+ * on two memories, and a helper that is gone; and the helper yields its core
+ * to the hashing thread.
  */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileMix } from "../methods/fused-mix";
 import { SimdArena } from "./arena";
@@ -141,6 +143,23 @@ describe("kernel calls shared with a helper thread", () => {
       src.fill(0x3f); // BF16 0x3f3f
       arena.decodeBf16(src, out, N);
       expect(out[N - 1]).toBe(new Float32Array(new Uint32Array([0x3f3f0000]).buffer)[0]);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it.runIf(existsSync("/proc/thread-self"))("runs below the other threads' priority, so hashing on its core comes first", async () => {
+    const niceness = () =>
+      readdirSync("/proc/self/task").map((tid) => {
+        // Field 19 of stat is the niceness; the fields start after the command's closing parenthesis.
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+      });
+    const before = niceness().filter((n) => n === 10).length;
+    const own = SimdArena.startHelper()!;
+    try {
+      await expect.poll(() => niceness().filter((n) => n === 10).length, { timeout: 10_000 }).toBe(before + 1);
+      expect(niceness()).toContain(0); // this thread keeps its priority
     } finally {
       await own.close();
     }

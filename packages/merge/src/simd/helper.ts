@@ -7,7 +7,10 @@
  * module on the same shared memory, so nothing is copied.
  *
  * The calling thread blocks (Atomics.wait) only for pieces the helper has
- * already started. The helper sleeps on the claim word between calls.
+ * already started. The helper sleeps on the claim word between calls, and
+ * runs at a lower operating-system priority than the merge's other threads:
+ * on a core it shares with the hashing thread, it takes only what hashing
+ * leaves.
  *
  * Claim protocol, one Int32 word: (call sequence << 8) | next piece. The
  * caller closes the word (piece = CLOSED) before it rewrites the call's
@@ -100,12 +103,23 @@ type ClaimPieces = (kernels: Kernels, names: readonly string[], ctl: Int32Array,
 // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the same text the worker runs
 const claimPieces = new Function(`${SHARED_SOURCE}\nreturn claimPieces;`)() as ClaimPieces;
 
+/** The helper's niceness: the hashing thread gets about nine tenths of a core they share. */
+const HELPER_NICE = 10;
+
 const WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require("node:worker_threads");
 const { control, argBuffer, port, names } = workerData;
 const ctl = new Int32Array(control);
 const args = new Float64Array(argBuffer);
 const instances = new Map();
+// Below the other threads in the operating system's priority (Linux names a
+// thread's id in /proc/thread-self), so that the merge's hashing thread, on
+// the same core, takes that core whenever it has work and this one only
+// fills the gaps. Elsewhere it runs at normal priority and shares the core.
+try {
+  const tid = Number(require("node:fs").readlinkSync("/proc/thread-self").split("/").pop());
+  require("node:os").setPriority(tid, ${HELPER_NICE});
+} catch {}
 ${SHARED_SOURCE}
 function drain() {
   for (let m; (m = receiveMessageOnPort(port)); ) {
@@ -156,8 +170,6 @@ export class KernelHelper {
   private readonly args = new Float64Array(new SharedArrayBuffer(3 * MAX_ARGS * 8));
   private sequence = 0;
   private closed = false;
-  /** Whether calls are offered to the helper; the owner turns it off while the second core has more urgent work. */
-  sharing = true;
 
   private constructor(private readonly names: readonly string[]) {
     const { port1, port2 } = new MessageChannel();
