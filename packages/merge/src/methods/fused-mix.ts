@@ -12,7 +12,7 @@
  * rounded (Math.fround of a double operation on float32 values is the
  * float32 operation), weights and scale rounded to float32 first:
  *
- *   v_i = w_i · d_i[j]
+ *   v_i = w_i · d_i[j]    (d_i[j] taken as +0 unless its magnitude key is above floor_i, when floors are given)
  *   no consensus:  out[j] = base[j] + (v_0 + … + v_{m-1}) · scale
  *   consensus:     vote = Σ v_i ("sum") or Σ sign(v_i) ("count");
  *                  mixed = Σ v_i, divisor = Σ w_i over the i whose sign
@@ -31,6 +31,12 @@ export type MixFn = (
   n: number,
   scale: number,
   normalize: boolean,
+  /**
+   * Per model, a magnitude-key floor (RankRangeFilter.keyFloor): only the
+   * elements whose key (float32 bits & 0x7fffffff) is above it count, the
+   * others as +0; -1 keeps all. A top-k filter applied in the same pass.
+   */
+  floors?: Int32Array | null,
 ) => void;
 
 const cache = new Map<string, MixFn>();
@@ -40,8 +46,8 @@ export function compileMix(models: number, consensus: ConsensusMethod | null): M
   let fn = cache.get(key);
   if (!fn) {
     const js = build(models, consensus);
-    fn = (out, base, deltas, weights, n, scale, normalize) => {
-      if (!simdMix(consensus, out, base, deltas, weights, n, scale, normalize)) js(out, base, deltas, weights, n, scale, normalize);
+    fn = (out, base, deltas, weights, n, scale, normalize, floors) => {
+      if (!simdMix(consensus, out, base, deltas, weights, n, scale, normalize, floors)) js(out, base, deltas, weights, n, scale, normalize, floors);
     };
     cache.set(key, fn);
   }
@@ -50,8 +56,12 @@ export function compileMix(models: number, consensus: ConsensusMethod | null): M
 
 function build(m: number, consensus: ConsensusMethod | null): MixFn {
   const idx = Array.from({ length: m }, (_, i) => i);
-  const setup = ["const f = Math.fround;", "scale = f(scale);", ...idx.map((i) => `const d${i} = deltas[${i}], w${i} = f(weights[${i}]);`)].join("\n");
-  const values = idx.map((i) => `const v${i} = f(w${i} * d${i}[j]);`).join("\n");
+  const setup = [
+    "const f = Math.fround;",
+    "scale = f(scale);",
+    ...idx.map((i) => `const d${i} = deltas[${i}], w${i} = f(weights[${i}]), b${i} = new Uint32Array(d${i}.buffer, d${i}.byteOffset, n), k${i} = floors ? floors[${i}] : -1;`),
+  ].join("\n");
+  const values = idx.map((i) => `const v${i} = f(w${i} * ((b${i}[j] & 0x7fffffff) > k${i} ? d${i}[j] : 0));`).join("\n");
   /** Σ of the terms in order, rounded after each addition. */
   const sum = (terms: string[]) => terms.slice(1).reduce((acc, t) => `f(${acc} + ${t})`, terms[0]!);
   let body: string;
@@ -71,5 +81,5 @@ out[j] = base[j] + f((normalize ? f(mixed / divisor) : mixed) * scale);
 }`;
   }
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the model count only
-  return new Function("out", "base", "deltas", "weights", "n", "scale", "normalize", `"use strict";\n${setup}\n${body}`) as MixFn;
+  return new Function("out", "base", "deltas", "weights", "n", "scale", "normalize", "floors", `"use strict";\n${setup}\n${body}`) as MixFn;
 }

@@ -21,7 +21,9 @@
  * Streaming: the sparsifiers' scan passes (top-k selection, norm sums) run
  * first; the merge pass then sparsifies each chunk into one reusable
  * chunk-sized buffer per model and mixes in one fused loop (float32, see
- * fused-mix.ts). Nothing tensor-sized is held per model except by DELLA on
+ * fused-mix.ts). A top-k filter without rescale needs no buffer: the mix
+ * applies it as a magnitude-key floor while it reads the deltas, except in
+ * the one chunk per tensor where the boundary key's quota runs out. Nothing tensor-sized is held per model except by DELLA on
  * tensors of rank < 2 (one row: gathered whole).
  */
 import { GraftError } from "../errors";
@@ -136,6 +138,7 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
   }
   const buffers: (Float32Array | null)[] = new Array(m).fill(null);
   const deltas: Float32Array[] = new Array(m);
+  const floors = new Int32Array(m);
   const mix = compileMix(m, config.consensus);
 
   let divisorAll = 0;
@@ -170,15 +173,19 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
         const d = chunk.models[i].delta();
         if (d.length !== n) throw new GraftError("MISMATCH", `${where}: model ${i} chunk has ${d.length} elements, expected ${n}`);
         const sp = sparsifiers[i];
-        if (sp) {
+        // A top-k filter is applied by the mix itself, as a key floor, except
+        // in the chunk where its boundary key's quota runs out.
+        const floor = sp ? (sp.keyFloor?.(chunk.offset, d) ?? null) : -1;
+        floors[i] = floor ?? -1;
+        if (floor === null) {
           // Beside the deltas in WebAssembly memory when they are there, so the SIMD kernels work in place.
           const buf = SimdArena.owning(d)?.scratchFloats(i, n) ?? scratchOf(buffers, i, n);
-          sp.apply(chunk.offset, d, buf);
+          sp!.apply(chunk.offset, d, buf);
           deltas[i] = buf;
         } else deltas[i] = d;
       }
 
-      mix(out, base, deltas, weights, n, config.consensus ? lambda : linearScale, normalize);
+      mix(out, base, deltas, weights, n, config.consensus ? lambda : linearScale, normalize, floors);
     },
   };
 }

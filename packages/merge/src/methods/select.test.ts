@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SimdArena } from "../simd/arena";
 import { setSimdKernels } from "../simd/ops";
-import { argsortAscending, floatBits, keepRankRange, keyAtRank, RadixScratch, RankSelector } from "./select";
+import { argsortAscending, floatBits, keepRankRange, keyAtRank, RadixScratch, RankRangeFilter, RankSelector } from "./select";
 import { lcgData } from "./test-support";
 
 /** Brute force: descending |x|, ties by lower index first. */
@@ -33,6 +33,38 @@ describe("keepRankRange selects by magnitude rank without sorting", () => {
       for (let r = lo; r < hi; r++) expected[order[r]] = x[order[r]];
       expect(keepRankRange(x, lo, hi)).toEqual(expected);
     }
+  });
+
+  it("a key floor keeps what apply keeps, chunk by chunk, and gives way to apply where the boundary's quota runs out", () => {
+    for (const simd of [true, false]) {
+      setSimdKernels(simd);
+      const x = lcgData(10_000, 4).map((v) => Math.round(v * 8) / 8); // many elements share the boundary key
+      const k = 3000;
+      const b = keyAtRank(x, k - 1);
+      const filter = () => new RankRangeFilter({ key: b.key, quota: k - b.greater }, null);
+      const applied = filter();
+      const floored = filter();
+      const nulls: number[] = [];
+      for (let offset = 0; offset < x.length; offset += 1000) {
+        const chunk = x.subarray(offset, offset + 1000);
+        const expected = new Float32Array(chunk.length);
+        applied.apply(offset, chunk, expected);
+        const got = new Float32Array(chunk.length);
+        const floor = floored.keyFloor(offset, chunk);
+        if (floor === null) {
+          nulls.push(offset);
+          floored.apply(offset, chunk, got);
+        } else {
+          const bits = floatBits(chunk);
+          chunk.forEach((v, j) => (got[j] = (bits[j]! & 0x7fffffff) > floor ? v : 0));
+          expect(floor === b.key - 1 || floor === b.key).toBe(true);
+        }
+        expect(floatBits(got)).toEqual(floatBits(expected));
+      }
+      // Exactly one chunk holds the last boundary element kept.
+      expect(nulls).toHaveLength(1);
+    }
+    setSimdKernels(true);
   });
 
   it("keyAtRank reports the boundary key and how many are above it", () => {

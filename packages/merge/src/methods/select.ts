@@ -27,7 +27,7 @@
  */
 
 import { SimdArena } from "../simd/arena";
-import { type KeyWindow, simdHistHigh, simdHistWindow, simdKeepTop, type WindowBins } from "../simd/ops";
+import { type KeyWindow, simdCountKey, simdHistHigh, simdHistWindow, simdKeepTop, type WindowBins } from "../simd/ops";
 
 const ABS_MASK = 0x7fffffff;
 const BINS = 65536;
@@ -437,12 +437,38 @@ export class RankRangeFilter {
     this.loQuota = lo ? lo.quota : 0;
   }
 
+  /**
+   * For a top-k filter (no lower rank): the magnitude key above which this
+   * chunk keeps exactly its elements, counted as filtered — so a kernel can
+   * test `key > floor` in place of `apply`. Null when the boundary key's
+   * quota runs out inside the chunk: then call `apply`. Before the quota runs
+   * out every boundary element is kept (floor = key - 1), after it none.
+   */
+  keyFloor(offset: number, x: Float32Array): number | null {
+    if (offset === 0) this.restart();
+    const { hiKey, hiQuota } = this;
+    if (this.loKey >= 0) return null;
+    if (hiKey < 0) return -1;
+    if (this.hiSeen >= hiQuota) return hiKey;
+    const bits = floatBits(x);
+    let ties = simdCountKey(bits, hiKey);
+    if (ties === null) {
+      ties = 0;
+      for (let i = 0; i < bits.length; i++) if ((bits[i]! & ABS_MASK) === hiKey) ties++;
+    }
+    if (this.hiSeen + ties > hiQuota) return null;
+    this.hiSeen += ties;
+    return hiKey - 1;
+  }
+
+  private restart(): void {
+    this.hiSeen = 0;
+    this.loSeen = 0;
+  }
+
   /** out[j] = x[j] if element offset+j is kept, else 0 (times `scale`). */
   apply(offset: number, x: Float32Array, out: Float32Array, scale = 1): void {
-    if (offset === 0) {
-      this.hiSeen = 0;
-      this.loSeen = 0;
-    }
+    if (offset === 0) this.restart();
     const bits = floatBits(x);
     const { hiKey, hiQuota, loKey, loQuota } = this;
     if (hiKey >= 0 && loKey < 0 && scale === 1) {

@@ -65,6 +65,12 @@ export interface ChunkSparsifier {
   endScan(pass: number): void;
   /** Writes the sparsified, rescaled chunk into `out` (same length). Offsets increase; 0 restarts. */
   apply(offset: number, delta: Float32Array, out: Float32Array): void;
+  /**
+   * In place of `apply`, where the chunk's kept elements are exactly those
+   * whose magnitude key is above a floor and none is rescaled: that floor
+   * (see RankRangeFilter.keyFloor), else null, and `apply` must be called.
+   */
+  keyFloor?(offset: number, delta: Float32Array): number | null;
 }
 
 export interface SparsifierSpec {
@@ -210,6 +216,11 @@ class RankRangeSparsifier implements ChunkSparsifier {
   apply(offset: number, delta: Float32Array, out: Float32Array): void {
     if (!this.filter) throw new Error("sparsifier: apply before its scan passes");
     this.filter.apply(offset, delta, out, this.scale);
+  }
+
+  keyFloor(offset: number, delta: Float32Array): number | null {
+    if (!this.filter) throw new Error("sparsifier: keyFloor before its scan passes");
+    return this.scale === 1 ? this.filter.keyFloor(offset, delta) : null;
   }
 }
 

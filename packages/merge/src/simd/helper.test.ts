@@ -54,20 +54,24 @@ describe("kernel calls shared with a helper thread", () => {
   });
 
   for (const consensus of [null, "sum", "count"] as const) {
-    it(`mix with consensus ${consensus ?? "none"} gives the bits of the JavaScript reference`, () => {
+    it(`mix with consensus ${consensus ?? "none"} gives the bits of the JavaScript reference, with and without key floors`, () => {
       const base = floatsIn(shared, random(N, 3));
       const deltas = [4, 5, 6].map((seed) => floatsIn(shared, random(N, seed)));
       const weights = Float64Array.of(0.5, -0.7, 1);
-      const out = shared.floats(N)!;
-      expect(simdMix(consensus, out, base, deltas, weights, N, 0.9, true)).toBe(true);
-      const js = new Float32Array(N);
-      setSimdKernels(false);
-      try {
-        compileMix(3, consensus)(js, Float32Array.from(base), deltas.map((d) => Float32Array.from(d)), weights, N, 0.9, true);
-      } finally {
-        setSimdKernels(true);
+      // |x| above 0.25 for the first model, everything for the others
+      const floorSets = [null, Int32Array.of(new Uint32Array(Float32Array.of(0.25).buffer)[0]!, -1, -1)];
+      for (const floors of floorSets) {
+        const out = shared.floats(N)!;
+        expect(simdMix(consensus, out, base, deltas, weights, N, 0.9, true, floors)).toBe(true);
+        const js = new Float32Array(N);
+        setSimdKernels(false);
+        try {
+          compileMix(3, consensus)(js, Float32Array.from(base), deltas.map((d) => Float32Array.from(d)), weights, N, 0.9, true, floors);
+        } finally {
+          setSimdKernels(true);
+        }
+        expect(bitsOf(out).equals(bitsOf(js))).toBe(true);
       }
-      expect(bitsOf(out).equals(bitsOf(js))).toBe(true);
     });
   }
 

@@ -76,16 +76,19 @@
   ;;     out = base + (normalize ? mixed / divisor : mixed) * scale
   ;; Elements [$from, $n) are mixed; the pointers address element 0.
   ;; $ptrs: m i32 byte offsets of the deltas; $ws: m float32 weights; m >= 1;
-  ;; $acc: 3 × 2 KiB of scratch. Blocks of 512 elements are mixed one model
+  ;; $acc: 3 × 2 KiB of scratch. $floors: 0, or m i32 key floors: d_i[j]
+  ;; counts as +0 unless its magnitude key (bits & 0x7fffffff) is above
+  ;; floor_i (signed; -1 keeps every element), which applies a top-k filter
+  ;; (keep_top) in the same pass. Blocks of 512 elements are mixed one model
   ;; at a time into accumulators (vote at $acc, mixed at +2 KiB, divisor at
   ;; +4 KiB), so the inner loops are straight SIMD. Loads read whole groups
   ;; of 4, up to 12 bytes past an array (callers leave that slack); stores
   ;; never write past n.
   (func (export "gta_mix")
     (param $out i32) (param $base i32) (param $ptrs i32) (param $ws i32) (param $m i32) (param $from i32) (param $n i32)
-    (param $scale f32) (param $mode i32) (param $normalize i32) (param $acc i32)
-    (local $b i32) (local $end i32) (local $i i32) (local $j i32) (local $d i32) (local $a i32)
-    (local $w v128) (local $x v128) (local $agree v128) (local $one v128) (local $zero v128) (local $s v128)
+    (param $scale f32) (param $mode i32) (param $normalize i32) (param $acc i32) (param $floors i32)
+    (local $b i32) (local $end i32) (local $i i32) (local $j i32) (local $d i32) (local $a i32) (local $floor i32)
+    (local $w v128) (local $x v128) (local $agree v128) (local $one v128) (local $zero v128) (local $s v128) (local $t v128)
     (local.set $b (local.get $from))
     (local.set $one (f32x4.splat (f32.const 1)))
     (local.set $s (f32x4.splat (local.get $scale)))
@@ -109,27 +112,40 @@
       (loop $models
         (local.set $d (i32.load (i32.add (local.get $ptrs) (i32.shl (local.get $i) (i32.const 2)))))
         (local.set $w (f32x4.splat (f32.load (i32.add (local.get $ws) (i32.shl (local.get $i) (i32.const 2))))))
+        (local.set $floor (select (i32.load (i32.add (local.get $floors) (i32.shl (local.get $i) (i32.const 2)))) (i32.const -1) (local.get $floors)))
+        (local.set $t (i32x4.splat (local.get $floor)))
         (local.set $j (local.get $b))
         (local.set $a (local.get $acc))
         (if (i32.eq (local.get $mode) (i32.const 2))
           (then
             (block $done_count (loop $count
               (br_if $done_count (i32.ge_u (local.get $j) (local.get $end)))
-              (local.set $x (f32x4.mul (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))) (local.get $w)))
+              (local.set $x (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))))
+              (local.set $x (f32x4.mul (v128.and (local.get $x) (i32x4.gt_s (v128.and (local.get $x) (i32x4.splat (i32.const 0x7fffffff))) (local.get $t))) (local.get $w)))
               (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a))
                 (f32x4.sub (v128.and (f32x4.gt (local.get $x) (local.get $zero)) (local.get $one))
                            (v128.and (f32x4.lt (local.get $x) (local.get $zero)) (local.get $one)))))
               (local.set $j (i32.add (local.get $j) (i32.const 4)))
               (local.set $a (i32.add (local.get $a) (i32.const 16)))
               (br $count))))
-          (else
-            (block $done_sum (loop $sum
-              (br_if $done_sum (i32.ge_u (local.get $j) (local.get $end)))
-              (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a))
-                (f32x4.mul (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))) (local.get $w))))
-              (local.set $j (i32.add (local.get $j) (i32.const 4)))
-              (local.set $a (i32.add (local.get $a) (i32.const 16)))
-              (br $sum)))))
+          (else (if (i32.eq (local.get $floor) (i32.const -1))
+            (then
+              (block $done_sum (loop $sum
+                (br_if $done_sum (i32.ge_u (local.get $j) (local.get $end)))
+                (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a))
+                  (f32x4.mul (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))) (local.get $w))))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (local.set $a (i32.add (local.get $a) (i32.const 16)))
+                (br $sum))))
+            (else
+              (block $done_sum_kept (loop $sum_kept
+                (br_if $done_sum_kept (i32.ge_u (local.get $j) (local.get $end)))
+                (local.set $x (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))))
+                (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a))
+                  (f32x4.mul (v128.and (local.get $x) (i32x4.gt_s (v128.and (local.get $x) (i32x4.splat (i32.const 0x7fffffff))) (local.get $t))) (local.get $w))))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (local.set $a (i32.add (local.get $a) (i32.const 16)))
+                (br $sum_kept)))))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $models (i32.lt_u (local.get $i) (local.get $m))))
       ;; with consensus: the vote becomes the elected-sign mask; mixed and
@@ -148,11 +164,13 @@
           (loop $agreeing
             (local.set $d (i32.load (i32.add (local.get $ptrs) (i32.shl (local.get $i) (i32.const 2)))))
             (local.set $w (f32x4.splat (f32.load (i32.add (local.get $ws) (i32.shl (local.get $i) (i32.const 2))))))
+            (local.set $t (i32x4.splat (select (i32.load (i32.add (local.get $floors) (i32.shl (local.get $i) (i32.const 2)))) (i32.const -1) (local.get $floors))))
             (local.set $j (local.get $b))
             (local.set $a (local.get $acc))
             (block $done_agree (loop $agree
               (br_if $done_agree (i32.ge_u (local.get $j) (local.get $end)))
-              (local.set $x (f32x4.mul (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))) (local.get $w)))
+              (local.set $x (v128.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))))
+              (local.set $x (f32x4.mul (v128.and (local.get $x) (i32x4.gt_s (v128.and (local.get $x) (i32x4.splat (i32.const 0x7fffffff))) (local.get $t))) (local.get $w)))
               (local.set $agree (v128.bitselect (f32x4.gt (local.get $x) (local.get $zero)) (f32x4.lt (local.get $x) (local.get $zero)) (v128.load (local.get $a))))
               (v128.store offset=2048 (local.get $a) (f32x4.add (v128.load offset=2048 (local.get $a)) (v128.and (local.get $x) (local.get $agree))))
               (v128.store offset=4096 (local.get $a) (f32x4.add (v128.load offset=4096 (local.get $a)) (v128.and (local.get $w) (local.get $agree))))
@@ -284,6 +302,28 @@
           (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))))
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br $each))))
+
+  ;; How many of the n float32 bit patterns at $src have magnitude key $key.
+  (func (export "count_key") (param $src i32) (param $n i32) (param $key i32) (result i32)
+    (local $j i32) (local $main i32) (local $kk v128) (local $c v128) (local $total i32)
+    (local.set $main (i32.and (local.get $n) (i32.const -4)))
+    (local.set $kk (i32x4.splat (local.get $key)))
+    (block $done (loop $top
+      (br_if $done (i32.ge_u (local.get $j) (local.get $main)))
+      (local.set $c (i32x4.sub (local.get $c) (i32x4.eq
+        (v128.and (v128.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))) (i32x4.splat (i32.const 0x7fffffff)))
+        (local.get $kk))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $top)))
+    (local.set $total (i32.add (i32.add (i32x4.extract_lane 0 (local.get $c)) (i32x4.extract_lane 1 (local.get $c)))
+                               (i32.add (i32x4.extract_lane 2 (local.get $c)) (i32x4.extract_lane 3 (local.get $c)))))
+    (block $tail (loop $each
+      (br_if $tail (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $total (i32.add (local.get $total)
+        (i32.eq (i32.and (i32.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 0x7fffffff)) (local.get $key))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $each)))
+    (local.get $total))
 
   ;; Top-k filter: out[j] = x[j] if key > $key, or key == $key and it is among
   ;; the first $quota such elements ($seen counted so far); else +0.

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { compileMix } from "../methods/fused-mix";
-import { keepRankRange } from "../methods/select";
+import { floatBits, keepRankRange } from "../methods/select";
 import { SimdArena } from "./arena";
-import { setSimdKernels, simdHistHigh, simdHistWindow, simdKeepTop, simdMix } from "./ops";
+import { setSimdKernels, simdCountKey, simdHistHigh, simdHistWindow, simdKeepTop, simdMix } from "./ops";
 
 /** Float32 values that exercise every branch: zeros of both signs, NaN, infinities, ties, denormals. */
 function awkward(n: number, seed: number): Float32Array {
@@ -45,6 +45,37 @@ describe("SIMD kernels match their JavaScript references bit for bit", () => {
       });
     }
   }
+
+  for (const consensus of [null, "sum", "count"] as const) {
+    it(`mix with key floors (a top-k filter in the same pass), consensus ${consensus ?? "none"}`, () => {
+      const n = 10_001;
+      const base = awkward(n, 2);
+      const deltas = Array.from({ length: 3 }, (_, i) => awkward(n, 20 + i));
+      const weights = Float64Array.of(0.5, -1.25, 2);
+      // A median key, no filter, and a floor that drops everything but NaNs.
+      const floors = Int32Array.of(floatBits(new Float32Array([0.01]))[0]!, -1, 0x7f800000);
+      const simd = new Float32Array(n);
+      expect(simdMix(consensus, simd, base, deltas, weights, n, 0.9, true, floors)).toBe(true);
+      setSimdKernels(false);
+      const js = new Float32Array(n);
+      compileMix(3, consensus)(js, base, deltas, weights, n, 0.9, true, floors);
+      // The same as filtering each delta first and mixing without floors.
+      const filtered = deltas.map((d, i) => d.map((v, j) => ((floatBits(d)[j]! & 0x7fffffff) > floors[i]! ? v : 0)));
+      const reference = new Float32Array(n);
+      compileMix(3, consensus)(reference, base, filtered, weights, n, 0.9, true);
+      setSimdKernels(true);
+      expect(bitsOf(simd).equals(bitsOf(js))).toBe(true);
+      expect(bitsOf(js).equals(bitsOf(reference))).toBe(true);
+    });
+  }
+
+  it("count_key counts one magnitude key, both signs, odd lengths", () => {
+    const x = Float32Array.from({ length: 1003 }, (_, i) => (i % 7 === 0 ? (i % 2 ? -0.25 : 0.25) : i / 1000));
+    const key = floatBits(Float32Array.of(0.25))[0]!;
+    const expected = floatBits(x).filter((b) => (b & 0x7fffffff) === key).length;
+    expect(expected).toBeGreaterThan(100);
+    expect(simdCountKey(floatBits(x), key)).toBe(expected);
+  });
 
   it("mix writes nothing past n, in place in an arena and through staging", () => {
     const arena = SimdArena.create(1 << 20)!;

@@ -25,7 +25,7 @@ export function setSimdKernels(on: boolean): void {
 }
 
 /** fused-mix.ts's MixFn for a consensus method (null = plain sum). Returns false when not run. */
-export function simdMix(consensus: ConsensusMethod | null, ...[out, base, deltas, weights, n, scale, normalize]: Parameters<MixFn>): boolean {
+export function simdMix(consensus: ConsensusMethod | null, ...[out, base, deltas, weights, n, scale, normalize, floors]: Parameters<MixFn>): boolean {
   const m = deltas.length;
   if (!enabled || m === 0 || n === 0) return false;
   const ptrs = new Int32Array(m);
@@ -38,11 +38,13 @@ export function simdMix(consensus: ConsensusMethod | null, ...[out, base, deltas
       // accumulators for this thread and for the helper thread
       { scratchBytes: MIX_ACC_BYTES },
       { scratchBytes: MIX_ACC_BYTES },
+      // no floors: an empty table, passed as 0
+      { view: floors ?? new Int32Array(0) },
       ...deltas.map((d) => ({ view: d.subarray(0, n) })),
     ],
     (_k, p, heap, arena) => {
       // The pointer table can only be written once the deltas' places are known.
-      new Int32Array(heap, p[2]!, m).set(p.slice(6));
+      new Int32Array(heap, p[2]!, m).set(p.slice(7));
       const mode = consensus === null ? 0 : consensus === "sum" ? 1 : 2;
       arena.split("gta_mix", n, [
         ...[p[0]!, p[1]!, p[2]!, p[3]!, m].map((value) => ({ value })),
@@ -50,11 +52,20 @@ export function simdMix(consensus: ConsensusMethod | null, ...[out, base, deltas
         "end",
         ...[Math.fround(scale), mode, normalize ? 1 : 0].map((value) => ({ value })),
         { perThread: [p[4]!, p[5]!] },
+        { value: floors ? p[6]! : 0 },
       ]);
       return true;
     },
   );
   return ran === true;
+}
+
+/** How many float32 bit patterns of `bits` have magnitude key `key`; null when not run. */
+export function simdCountKey(bits: Uint32Array, key: number): number | null {
+  if (!enabled) return null;
+  return SimdArena.call([{ view: bits }], (_k, [b], _heap, arena) =>
+    arena.split("count_key", bits.length, [{ ptr: b!, stride: 4 }, "count", { value: key }]).results.reduce((a, c) => a + c, 0),
+  );
 }
 
 /** A run of high bins [lo, lo + bins) whose keys are counted at full resolution. */
