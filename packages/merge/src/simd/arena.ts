@@ -25,13 +25,31 @@ export interface KernelExports {
   bf16_encode(src: number, out: number, n: number): void;
   gta_mix(out: number, base: number, ptrs: number, weights: number, m: number, from: number, n: number, scale: number, mode: number, normalize: number, acc: number, floors: number): void;
   count_key(src: number, n: number, key: number): number;
+  /** gta_mix for 1-4 models, unrolled (mix-unrolled.ts). */
+  gta_mix_1: KernelExports["gta_mix"];
+  gta_mix_2: KernelExports["gta_mix"];
+  gta_mix_3: KernelExports["gta_mix"];
+  gta_mix_4: KernelExports["gta_mix"];
   hist_high(bits: number, n: number, histA: number, histB: number, lo: number, bins: number): void;
   hist_window(bits: number, n: number, lo: number, bins: number, hist: number, spare: number): void;
   keep_top(src: number, out: number, n: number, key: number, seen: number, quota: number): number;
 }
 
 export type KernelName = keyof KernelExports;
-const KERNEL_NAMES: readonly KernelName[] = ["bf16_decode", "bf16_decode_minus", "bf16_encode", "gta_mix", "count_key", "hist_high", "hist_window", "keep_top"];
+const KERNEL_NAMES: readonly KernelName[] = [
+  "bf16_decode",
+  "bf16_decode_minus",
+  "bf16_encode",
+  "gta_mix",
+  "gta_mix_1",
+  "gta_mix_2",
+  "gta_mix_3",
+  "gta_mix_4",
+  "count_key",
+  "hist_high",
+  "hist_window",
+  "keep_top",
+];
 
 /** Calls over fewer elements than two pieces run whole, on the calling thread. */
 const PIECE_ELEMENTS = 32768;

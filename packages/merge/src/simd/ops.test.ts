@@ -23,7 +23,7 @@ afterEach(() => setSimdKernels(true));
 
 describe("SIMD kernels match their JavaScript references bit for bit", () => {
   for (const consensus of [null, "sum", "count"] as const) {
-    for (const m of [1, 2, 3, 5]) {
+    for (const m of [1, 2, 3, 4, 5]) {
       it(`mix: ${m} model(s), consensus ${consensus ?? "none"}, odd length`, () => {
         const n = 10_001;
         const base = awkward(n, 1);

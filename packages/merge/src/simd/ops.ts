@@ -10,7 +10,8 @@
  */
 import type { ConsensusMethod } from "../methods/consensus";
 import type { MixFn } from "../methods/fused-mix";
-import { SimdArena } from "./arena";
+import { SimdArena, type KernelName } from "./arena";
+import { unrolledMixName } from "./mix-unrolled";
 
 let enabled = true;
 
@@ -46,7 +47,7 @@ export function simdMix(consensus: ConsensusMethod | null, ...[out, base, deltas
       // The pointer table can only be written once the deltas' places are known.
       new Int32Array(heap, p[2]!, m).set(p.slice(7));
       const mode = consensus === null ? 0 : consensus === "sum" ? 1 : 2;
-      arena.split("gta_mix", n, [
+      arena.split((unrolledMixName(m) as KernelName | null) ?? "gta_mix", n, [
         ...[p[0]!, p[1]!, p[2]!, p[3]!, m].map((value) => ({ value })),
         "start",
         "end",
