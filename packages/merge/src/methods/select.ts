@@ -10,9 +10,9 @@
  *    streaming histogram passes over the IEEE-754 bits (high 16 bits, then the
  *    low 16 bits inside the selected bins) — O(n), no copy — and, optionally,
  *    the L1/L2 mass above each boundary, so a norm rescale needs no extra pass.
- *    For a single rank it usually needs one pass: the first chunk suggests
- *    where the boundary lies, and the first pass also counts the low bits of
- *    a window of bins around it;
+ *    For a single rank it usually needs one pass: the start of the first
+ *    chunk suggests where the boundary lies, and the first pass also counts
+ *    the low bits of a window of bins around it;
  *  - `RankRangeFilter`: applies "keep descending ranks [lo, hi)" chunk by chunk;
  *  - `argsortAscending`: a stable LSD radix sort (3 passes of 11 bits) on
  *    uint32 keys, used per row by DELLA.
@@ -27,7 +27,7 @@
  */
 
 import { SimdArena } from "../simd/arena";
-import { type KeyWindow, simdCountKey, simdHistHigh, simdHistWindow, simdKeepTop, type WindowBins } from "../simd/ops";
+import { type KeyWindow, simdCountKey, simdHistHigh, simdHistWindow, simdKeepTop, simdSumU32, type WindowBins } from "../simd/ops";
 
 const ABS_MASK = 0x7fffffff;
 const BINS = 65536;
@@ -37,6 +37,8 @@ const BINS = 65536;
  * drift of a tensor's magnitudes between its first chunk and the whole.
  */
 const WINDOW_BINS = 4;
+/** Elements at the start of a tensor from which the window is guessed (they are counted again, into it). */
+const WINDOW_SAMPLE = 1 << 18;
 /** Memory a selector borrows from the data's arena: two tables of high bits and a window. */
 export const SELECTOR_TABLE_BYTES = 2 * (1 + WINDOW_BINS) * BINS * 4;
 
@@ -138,9 +140,8 @@ class CountTables {
     for (let i = 0; i < BINS; i++) high[i] += a[i]! + b[i]!;
     if (!window) return;
     for (let w = 0; w < window.bins; w++) {
-      let sum = 0;
-      for (let i = (1 + w) * BINS; i < (2 + w) * BINS; i++) sum += a[i]! + b[i]!;
-      high[window.lo + w] += sum;
+      const bin = (t: Uint32Array) => t.subarray((1 + w) * BINS, (2 + w) * BINS);
+      high[window.lo + w] += sumCounts(bin(a)) + sumCounts(bin(b));
     }
   }
 
@@ -155,6 +156,15 @@ class CountTables {
     this.arena?.giveBack(this.a);
     this.arena?.giveBack(this.b);
   }
+}
+
+/** The sum of a table of counts. */
+function sumCounts(counts: Uint32Array): number {
+  const simd = simdSumU32(counts);
+  if (simd !== null) return simd;
+  let sum = 0;
+  for (let i = 0; i < counts.length; i++) sum += counts[i]!;
+  return sum;
 }
 
 /** A zeroed uint32 table, borrowed from `arena` when it has room. */
@@ -240,13 +250,15 @@ export class RankSelector {
       this.tables = CountTables.in(arena, this.windowed ? WINDOW_BINS : 0);
       if (this.window) this.tables.openWindow(this.window, []);
     }
-    this.tables.count(bits);
     if (first && this.windowed && x.length > 0) {
-      // The first chunk's high bins suggest the boundary's bin; from now on
-      // the bins around it are counted at full resolution.
-      this.window = { lo: this.guessWindow(this.tables, Math.floor((this.ranks[0]! * x.length) / this.total!)), bins: WINDOW_BINS };
-      this.tables.openWindow(this.window, [bits]);
-    }
+      // The start of the first chunk suggests the boundary's bin; from then
+      // on the bins around it are counted at full resolution.
+      const head = bits.subarray(0, WINDOW_SAMPLE);
+      this.tables.count(head);
+      this.window = { lo: this.guessWindow(this.tables, Math.floor((this.ranks[0]! * head.length) / this.total!)), bins: WINDOW_BINS };
+      this.tables.openWindow(this.window, [head]);
+      if (bits.length > head.length) this.tables.count(bits.subarray(head.length));
+    } else this.tables.count(bits);
   }
 
   /** The lowest bin of a window centred on the bin holding descending rank `rank` of the counts so far. */

@@ -325,6 +325,24 @@
       (br $each)))
     (local.get $total))
 
+  ;; The sum of n u32 counts at $src (modulo 2^32).
+  (func (export "sum_u32") (param $src i32) (param $n i32) (result i32)
+    (local $j i32) (local $main i32) (local $c v128) (local $total i32)
+    (local.set $main (i32.and (local.get $n) (i32.const -4)))
+    (block $done (loop $top
+      (br_if $done (i32.ge_u (local.get $j) (local.get $main)))
+      (local.set $c (i32x4.add (local.get $c) (v128.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $top)))
+    (local.set $total (i32.add (i32.add (i32x4.extract_lane 0 (local.get $c)) (i32x4.extract_lane 1 (local.get $c)))
+                               (i32.add (i32x4.extract_lane 2 (local.get $c)) (i32x4.extract_lane 3 (local.get $c)))))
+    (block $tail (loop $each
+      (br_if $tail (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $total (i32.add (local.get $total) (i32.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $each)))
+    (local.get $total))
+
   ;; Top-k filter: out[j] = x[j] if key > $key, or key == $key and it is among
   ;; the first $quota such elements ($seen counted so far); else +0.
   ;; Returns the updated $seen. Branch-free: the boundary elements of a group

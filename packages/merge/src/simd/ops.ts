@@ -61,6 +61,12 @@ export function simdMix(consensus: ConsensusMethod | null, ...[out, base, deltas
   return ran === true;
 }
 
+/** The sum of `counts` (which must not exceed 2^32 - 1); null when not run. */
+export function simdSumU32(counts: Uint32Array): number | null {
+  if (!enabled) return null;
+  return SimdArena.call([{ view: counts }], (k, [c]) => k.sum_u32(c!, counts.length) >>> 0);
+}
+
 /** How many float32 bit patterns of `bits` have magnitude key `key`; null when not run. */
 export function simdCountKey(bits: Uint32Array, key: number): number | null {
   if (!enabled) return null;
