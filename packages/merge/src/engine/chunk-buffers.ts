@@ -10,6 +10,11 @@ import type { SimdArena } from "../simd/arena";
 import type { DType, MergeChunk, ModelTensor } from "../types";
 import type { InputModel, RawChunk } from "./inputs";
 
+/** Chunks read ahead of the one being computed. */
+export const READ_AHEAD = 2;
+/** Sets of read slots, used in turn by chunk number: the chunk computed and those read ahead. */
+export const READ_SLOT_SETS = READ_AHEAD + 1;
+
 /**
  * Reusable float32 buffers for one chunk of every input. A chunk's model
  * views decode weights and compute deltas lazily, once, into these buffers;
@@ -24,7 +29,7 @@ export class ChunkBuffers {
   private readonly deltas: Float32Array[] = [];
   /** Where chunks are merged to and encoded. */
   readonly output: OutputBuffer;
-  /** Read targets per input, two sets: the next chunk is read while this one is used. */
+  /** Read targets per input, READ_SLOT_SETS sets, by chunk number. */
   private readonly slots: (Uint8Array | null)[][];
   /** Where bytes kept outside the arena (for scan passes) are copied to be decoded by SIMD. */
   private readonly staging: Uint8Array | null;
@@ -43,7 +48,7 @@ export class ChunkBuffers {
     this.output = new OutputBuffer(arena, capacity);
     // Stored dtypes are at most 4 bytes (F64 is read through the JS path).
     const readSlot = () => (arena && capacity > 0 ? arena.bytes(capacity * 4) : null);
-    this.slots = [0, 1].map(() => Array.from({ length: models + 1 }, readSlot));
+    this.slots = Array.from({ length: READ_SLOT_SETS }, () => Array.from({ length: models + 1 }, readSlot));
     this.staging = arena && capacity > 0 ? arena.bytes(capacity * 2) : null;
   }
 
@@ -73,7 +78,7 @@ export class ChunkBuffers {
 
   /** Where input `input` (0 = base) of chunk number `chunk` should be read to, if anywhere. */
   slot(chunk: number, input: number): Uint8Array | undefined {
-    return this.slots[chunk % 2]![input] ?? undefined;
+    return this.slots[chunk % READ_SLOT_SETS]![input] ?? undefined;
   }
 
   /** Decodes one chunk of every input into the buffers and returns the kernel's view of it. */

@@ -6,8 +6,8 @@
  * element ranges ("chunks") of every input at once. A tensor whose decoded
  * data for all inputs fits in `retainBytes` is read and decoded once and kept
  * for the kernel's scan passes; a larger one is re-read per pass (from the
- * page cache, which still holds it). The next chunk is read while the kernel
- * computes the current one, so I/O and arithmetic overlap.
+ * page cache, which still holds it). The next chunks (READ_AHEAD) are read
+ * while the kernel computes the current one, so I/O and arithmetic overlap.
  */
 import { GraftError } from "../errors";
 import { fingerprintFromManifest } from "../fingerprint";
@@ -18,7 +18,7 @@ import type { MergeChunk, TensorKernel } from "../types";
 import { SELECTOR_TABLE_BYTES } from "../methods/select";
 import { SimdArena } from "../simd/arena";
 import type { KernelHelper } from "../simd/helper";
-import { ChunkBuffers, OutputBuffer } from "./chunk-buffers";
+import { ChunkBuffers, OutputBuffer, READ_AHEAD, READ_SLOT_SETS } from "./chunk-buffers";
 import { TensorHasher } from "./hasher";
 import { InputHashes } from "./input-hashes";
 import type { InputModel, RawChunk } from "./inputs";
@@ -171,7 +171,7 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
 
   const known = await InputHashes.open(inputs, tensors.map((t) => t.name), options.hashCache);
   const hasher = new TensorHasher();
-  const slotTickets = [0, 0];
+  const slotTickets = new Array<number>(READ_SLOT_SETS).fill(0);
   // The second core hashes, and shares the SIMD kernels' work on large chunks when hashing leaves it time.
   const helper = SimdArena.startHelper();
   const arena = SimdArena.create(arenaBytes(plan.models.length, chunkElements), { helper });
@@ -242,7 +242,7 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
 /** WebAssembly memory for one chunk of every buffer: floats (base, out, weights, deltas and a kernel's scratch per model), read slots (two sets), encoded output; and a kernel's counting tables. */
 function arenaBytes(models: number, chunkElements: number): number {
   const perBuffer = Math.ceil((chunkElements * 4) / 16) * 16;
-  return perBuffer * (2 + 3 * models + 2 * (models + 1) + 2) + kernelTableBytes(models);
+  return perBuffer * (2 + 3 * models + READ_SLOT_SETS * (models + 1) + 2) + kernelTableBytes(models);
 }
 
 /** Tables a kernel keeps beside the data it counts (a magnitude selector's per model), pages touched only when used. */
@@ -409,7 +409,7 @@ async function mergeTensor(
     const slot = (input: number): Uint8Array | undefined =>
       decoded ? (decodedArena?.bytes(count * maxElementBytes) ?? undefined) : buffers.slot(c, input);
     // The slots last held chunk c - 2, whose bytes may still be being hashed.
-    if (!decoded) await hashing.settled(hashing.slotTickets[c % 2]!);
+    if (!decoded) await hashing.settled(hashing.slotTickets[c % READ_SLOT_SETS]!);
     const [base, ...models] = await Promise.all([
       plan.base ? plan.base.readChunk(t.name, offset, count, slot(0)) : null,
       ...plan.models.map((m, i) => m.readChunk(t.name, offset, count, slot(i + 1))),
@@ -419,12 +419,21 @@ async function mergeTensor(
 
   for (let pass = 0; pass <= kernel.scanPasses; pass++) {
     const merging = pass === kernel.scanPasses;
-    let next: Promise<Loaded> | null = load(0);
+    // Reads run READ_AHEAD chunks ahead of the computation. A read that
+    // fails is reported when its chunk comes up; one behind a failure that
+    // stopped the merge must not count as an unhandled rejection (which
+    // would crash the process before the writer is aborted).
+    const ahead: Promise<Loaded>[] = [];
+    const readAhead = (c: number) => {
+      const loading = load(c);
+      loading.catch(() => {});
+      ahead.push(loading);
+    };
+    for (let c = 0; c < Math.min(READ_AHEAD, offsets.length); c++) readAhead(c);
     for (let c = 0; c < offsets.length; c++) {
       if (signal?.aborted) throw new GraftError("CANCELLED", "merge cancelled");
-      const loaded: Loaded = await next!;
-      // Start reading the next chunk before computing this one.
-      next = c + 1 < offsets.length ? load(c + 1) : null;
+      const loaded: Loaded = await ahead.shift()!;
+      if (c + READ_AHEAD < offsets.length) readAhead(c + READ_AHEAD);
       const count = Math.min(len, t.numel - offsets[c]!);
       let chunkBuffers = buffers;
       let chunk: MergeChunk;
@@ -446,7 +455,7 @@ async function mergeTensor(
       // copied, when kept behind lazily decoded views).
       if (pass === 0) {
         const ticket = hashChunk(hashing, loaded, plan, !decoded);
-        if (!decoded && ticket > 0) hashing.slotTickets[c % 2] = ticket;
+        if (!decoded && ticket > 0) hashing.slotTickets[c % READ_SLOT_SETS] = ticket;
         await hashing.room();
       }
     }
