@@ -23,8 +23,9 @@
  * chunk-sized buffer per model and mixes in one fused loop (float32, see
  * fused-mix.ts). A top-k filter without rescale needs no buffer: the mix
  * applies it as a magnitude-key floor while it reads the deltas, except in
- * the one chunk per tensor where the boundary key's quota runs out. Nothing tensor-sized is held per model except by DELLA on
- * tensors of rank < 2 (one row: gathered whole).
+ * the one chunk per tensor where the boundary key's quota runs out. Nothing
+ * tensor-sized is held per model except by DELLA on tensors of rank < 2 (one
+ * row: gathered whole).
  */
 import { GraftError } from "../errors";
 import { SimdArena } from "../simd/arena";
