@@ -239,7 +239,7 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
   }
 }
 
-/** WebAssembly memory for one chunk of every buffer: floats (base, out, weights, deltas and a kernel's scratch per model), read slots (two sets), encoded output; and a kernel's counting tables. */
+/** WebAssembly memory for one chunk of every buffer: floats (base, out, weights, deltas and a kernel's scratch per model), read slots (READ_SLOT_SETS sets), encoded output; and a kernel's counting tables. */
 function arenaBytes(models: number, chunkElements: number): number {
   const perBuffer = Math.ceil((chunkElements * 4) / 16) * 16;
   return perBuffer * (2 + 3 * models + READ_SLOT_SETS * (models + 1) + 2) + kernelTableBytes(models);
@@ -310,7 +310,7 @@ interface TensorHashing {
   room(): Promise<void>;
   /** Resolves once the bytes of every update up to `ticket` are hashed, and may be overwritten. */
   settled(ticket: number): Promise<void>;
-  /** The latest ticket of the bytes in each set of read slots (ChunkBuffers.slot), by chunk parity. */
+  /** The latest ticket of the bytes in each set of read slots (ChunkBuffers.slot), by chunk number modulo READ_SLOT_SETS. */
   readonly slotTickets: number[];
 }
 
@@ -408,7 +408,7 @@ async function mergeTensor(
     // straight into the reusable (WebAssembly) slots.
     const slot = (input: number): Uint8Array | undefined =>
       decoded ? (decodedArena?.bytes(count * maxElementBytes) ?? undefined) : buffers.slot(c, input);
-    // The slots last held chunk c - 2, whose bytes may still be being hashed.
+    // The slots last held chunk c - READ_SLOT_SETS, whose bytes may still be being hashed.
     if (!decoded) await hashing.settled(hashing.slotTickets[c % READ_SLOT_SETS]!);
     const [base, ...models] = await Promise.all([
       plan.base ? plan.base.readChunk(t.name, offset, count, slot(0)) : null,

@@ -16,16 +16,14 @@ import { Worker } from "node:worker_threads";
 import { GraftError } from "../errors";
 
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads");
+const { parentPort } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
 const hashes = new Map();
-const progress = new Int32Array(workerData.progress);
 parentPort.on("message", (m) => {
   if (m.type === "update") {
     let h = hashes.get(m.key);
     if (!h) hashes.set(m.key, (h = createHash("sha256")));
     h.update(m.view ?? new Uint8Array(m.buffer, 0, m.length));
-    Atomics.store(progress, 0, m.ticket);
     if (m.recycle) parentPort.postMessage({ type: "free", buffer: m.buffer, length: m.length, ticket: m.ticket }, [m.buffer]);
     else parentPort.postMessage({ type: "done", length: m.length, ticket: m.ticket });
   } else if (m.type === "digest") {
@@ -42,9 +40,7 @@ const MAX_FREE_BUFFERS = 12;
 const MAX_IN_FLIGHT = 16 << 20;
 
 export class TensorHasher {
-  /** The latest ticket hashed, written by the thread itself: current even while this thread is busy and its messages wait. */
-  private readonly progress = new Int32Array(new SharedArrayBuffer(4));
-  private readonly worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { progress: this.progress.buffer } });
+  private readonly worker = new Worker(WORKER_SOURCE, { eval: true });
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
@@ -52,8 +48,9 @@ export class TensorHasher {
   /** Copy buffers back from the hashing thread, ready for reuse. */
   private readonly free: ArrayBuffer[] = [];
   private inFlight = 0;
-  /** Tickets issued (updates are hashed in order). */
+  /** Tickets issued, and the last one hashed (updates are hashed in order). */
   private issued = 0;
+  private hashed = 0;
   /** Callers waiting for the thread to catch up, each with what it waits for. */
   private waiters: { ready: () => boolean; resolve: () => void }[] = [];
 
@@ -64,6 +61,7 @@ export class TensorHasher {
       if (m.type === "free" || m.type === "done") {
         if (m.type === "free" && this.free.length < MAX_FREE_BUFFERS) this.free.push(m.buffer);
         this.inFlight -= m.length;
+        this.hashed = m.ticket;
         this.wake();
         return;
       }
@@ -115,7 +113,7 @@ export class TensorHasher {
 
   /** Whether the update with this ticket (and every earlier one) has been hashed. */
   isSettled(ticket: number): boolean {
-    return Atomics.load(this.progress, 0) >= ticket;
+    return this.hashed >= ticket;
   }
 
   /** Resolves once the hashing thread has caught up enough: bytes waiting for it stay bounded when it is slower than the merge. */
