@@ -18,20 +18,9 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/**
- * A page in a fresh context (its own cookies) on the server, with the tests'
- * 30 s action timeout. Its `goto` returns once React has hydrated the page
- * (HydrationMark): on a busy machine a click that lands earlier is lost.
- */
+/** A page in a fresh context (its own cookies) on the server, with the tests' 30 s action timeout. */
 export async function newPage(browser: Browser, baseURL: string, opts: { acceptDownloads?: boolean } = {}): Promise<Page> {
   const context = await browser.newContext({ baseURL, acceptDownloads: opts.acceptDownloads ?? false });
   context.setDefaultTimeout(30_000);
-  const page = await context.newPage();
-  const goto = page.goto.bind(page);
-  page.goto = async (url, options) => {
-    const response = await goto(url, options);
-    await page.waitForSelector("html[data-hydrated]", { state: "attached" });
-    return response;
-  };
-  return page;
+  return context.newPage();
 }

@@ -5,7 +5,6 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { getSession } from "@/server/auth";
-import { HydrationMark } from "@/components/HydrationMark";
 import { SignOutButton } from "@/components/SignOutButton";
 import "./globals.css";
 
@@ -54,7 +53,6 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           </div>
         </header>
         <main className="container">{children}</main>
-        <HydrationMark />
         <footer className="site-footer">Graft — task vectors are fine-tuned weights minus foundation weights. Publish, trade, merge.</footer>
       </body>
     </html>

@@ -25,7 +25,7 @@ export async function BuyPanel({ vector, listing, access, signedIn }: Props) {
   let action: React.ReactNode;
   if (access) {
     action = access === "owner-team" ? <p className="small muted">Your team publishes this vector.</p> : (
-      <p className="small">
+      <p className="small" data-testid="owned-notice">
         You own this vector. <Link href="/library">Open your library</Link>
       </p>
     );
