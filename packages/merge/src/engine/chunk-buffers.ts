@@ -34,10 +34,12 @@ export class ChunkBuffers {
   /** Where bytes kept outside the arena (for scan passes) are copied to be decoded by SIMD. */
   private readonly staging: Uint8Array | null;
 
+  /** `readSlots: false`: chunks are never read into these buffers' slots (their bytes are kept elsewhere). */
   constructor(
     models: number,
     private readonly arena: SimdArena | null = null,
     capacity = 0,
+    { readSlots = true }: { readSlots?: boolean } = {},
   ) {
     const floats = () => arena?.floats(capacity) ?? new Float32Array(0);
     this.base = floats();
@@ -47,9 +49,9 @@ export class ChunkBuffers {
     }
     this.output = new OutputBuffer(arena, capacity);
     // Stored dtypes are at most 4 bytes (F64 is read through the JS path).
-    const readSlot = () => (arena && capacity > 0 ? arena.bytes(capacity * 4) : null);
+    const readSlot = () => (arena && capacity > 0 && readSlots ? arena.bytes(capacity * 4) : null);
     this.slots = Array.from({ length: READ_SLOT_SETS }, () => Array.from({ length: models + 1 }, readSlot));
-    this.staging = arena && capacity > 0 ? arena.bytes(capacity * 2) : null;
+    this.staging = arena && capacity > 0 && readSlots ? arena.bytes(capacity * 2) : null;
   }
 
   /** BF16 bytes where the SIMD kernels can read them: in place, or copied to the staging slot; null if neither. */

@@ -3,11 +3,12 @@
  * through the method's kernel into a checkpoint writer.
  *
  * Memory is bounded by the chunk size, not the model: each tensor is read in
- * element ranges ("chunks") of every input at once. A tensor whose decoded
- * data for all inputs fits in `retainBytes` is read and decoded once and kept
- * for the kernel's scan passes; a larger one is re-read per pass (from the
- * page cache, which still holds it). The next chunks (READ_AHEAD) are read
- * while the kernel computes the current one, so I/O and arithmetic overlap.
+ * element ranges ("chunks") of every input at once. When a method scans a
+ * tensor before merging it, what the later passes need is kept if it fits in
+ * `retainBytes`: its decoded chunks, or else its stored bytes; a larger
+ * tensor is re-read per pass (from the page cache, which still holds it).
+ * The next chunks (READ_AHEAD) are read while the kernel computes the
+ * current one, so I/O and arithmetic overlap.
  */
 import { GraftError } from "../errors";
 import { fingerprintFromManifest } from "../fingerprint";
@@ -40,7 +41,7 @@ export interface ExecuteOptions {
   copyFiles?: readonly string[];
   /** Elements per chunk; default 1 Mi (4 MiB of float32 per buffer). */
   chunkElements?: number;
-  /** Tensors whose stored bytes and decoded base and deltas fit here are read and decoded only once, even when the method scans them several times. Default 200 MiB. */
+  /** What a method's scan passes keep of a tensor, instead of reading it again: its decoded chunks when they fit here with its stored bytes, else its stored bytes when they fit. Default 200 MiB. */
   retainBytes?: number;
   onProgress?: (p: MergeProgress) => void;
   signal?: AbortSignal;
@@ -176,8 +177,8 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
   const helper = SimdArena.startHelper();
   const arena = SimdArena.create(arenaBytes(plan.models.length, chunkElements), { helper });
   const buffers = new ChunkBuffers(plan.models.length, arena, chunkElements);
-  const decodeMemory = new DecodeMemory(
-    () => Math.max(...tensors.map((t) => (t.action === "merge" && fitsDecoded(plan, t, retainBytes) ? decodedArenaBytes(t, plan.models.length, chunkLength(plan.method, t, chunkElements)) : 0))),
+  const keptMemory = new KeptMemory(
+    () => Math.max(...tensors.map((t) => (t.action === "merge" ? keptArenaBytes(retention(plan, t, retainBytes), t, [plan.base, ...plan.models], chunkLength(plan.method, t, chunkElements)) : 0))),
     helper,
     hasher,
   );
@@ -207,7 +208,7 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
       if (t.action === "copy") {
         await copyTensor(plan.base ?? plan.models[0]!, t, writer, hashing, chunkElements);
       } else {
-        await mergeTensor(plan, t, writer, hashing, buffers, decodeMemory, chunkElements, retainBytes, options.signal);
+        await mergeTensor(plan, t, writer, hashing, buffers, keptMemory, chunkElements, retainBytes, options.signal);
       }
       // Digests arrive from the hashing thread; the previous tensor's are
       // checked now, so hashing overlaps the next tensor's arithmetic.
@@ -234,7 +235,7 @@ export async function streamTensors(plan: MergePlan, tensors: readonly PlannedTe
     throw e;
   } finally {
     arena?.release();
-    decodeMemory.release();
+    keptMemory.release();
     await Promise.all([hasher.close(), helper?.close()]);
   }
 }
@@ -253,12 +254,18 @@ function kernelTableBytes(models: number): number {
 /** Stored dtypes read through the SIMD path are at most 4 bytes per element. */
 const maxElementBytes = 4;
 
+/** Bytes per element of a tensor as an input stores it (at most: a task vector may store its deltas in another dtype than the foundation's). */
+function storedElementBytes(input: InputModel | null, name: string): number {
+  return input?.kind === "checkpoint" ? dtypeSize(input.info(name).dtype) : maxElementBytes;
+}
+
 /**
- * One memory for the decoded chunks of whichever tensor is kept decoded,
- * reused from tensor to tensor and sized once, for the largest: a memory that
- * two threads have used is freed only when both collect their garbage.
+ * One memory for what scan passes keep of a tensor (its decoded chunks, or
+ * its stored bytes), reused from tensor to tensor and sized once, for the
+ * largest: a memory that two threads have used is freed only when both
+ * collect their garbage.
  */
-class DecodeMemory {
+class KeptMemory {
   private arena: SimdArena | null = null;
 
   constructor(
@@ -282,18 +289,33 @@ class DecodeMemory {
   }
 }
 
-/** Whether a tensor's stored bytes and decoded float32 data (base and deltas) fit in `retainBytes`, so scan passes keep it decoded. */
-function fitsDecoded(plan: MergePlan, t: PlannedTensor, retainBytes: number): boolean {
+/** What a tensor's scan passes keep for the passes after them (see mergeTensor). */
+export type Retention = "decoded" | "stored" | "none";
+
+/**
+ * Decoded chunks when the stored bytes and the decoded float32 data (base and
+ * deltas) fit in `retainBytes`; else the stored bytes alone when they fit.
+ */
+export function retention(plan: MergePlan, t: PlannedTensor, retainBytes: number): Retention {
   const storedBytes = planInputs(plan).reduce((a, m) => a + (m.has(t.name) ? m.info(t.name).byteLength : 0), 0);
-  return storedBytes + t.numel * 4 * (plan.models.length + 1) <= retainBytes;
+  if (storedBytes + t.numel * 4 * (plan.models.length + 1) <= retainBytes) return "decoded";
+  return storedBytes <= retainBytes ? "stored" : "none";
 }
 
-/** Room for a tensor's decoded chunks: stored bytes of every input, and base, weights, deltas and scratch per model; one chunk's output. */
-function decodedArenaBytes(t: PlannedTensor, models: number, chunkLength: number): number {
+/**
+ * Room for what is kept of a tensor: the stored bytes of every input, with
+ * base, weights, deltas and scratch per model for every chunk (decoded) or
+ * for one chunk at a time (stored); a kernel's tables; one chunk's output.
+ */
+function keptArenaBytes(keep: Retention, t: PlannedTensor, inputs: readonly (InputModel | null)[], chunkLength: number): number {
+  const models = inputs.length - 1;
+  if (keep === "none") return 0;
   const chunks = Math.max(1, Math.ceil(t.numel / chunkLength));
-  const perElement = maxElementBytes * (models + 1) + 4 * (1 + 3 * models);
+  const floats = 4 * (1 + 3 * models);
+  const perElement = inputs.reduce((a, input) => a + storedElementBytes(input, t.name), 0) + (keep === "decoded" ? floats : 0);
+  const perChunk = keep === "stored" ? chunkLength * floats + 16 * (1 + 3 * models) : 0;
   const output = chunkLength * (4 + 2) + 2 * 16; // float32 values and BF16 bytes, each 16-byte aligned
-  return t.numel * perElement + chunks * 16 * (4 * models + 4) + kernelTableBytes(models) + output;
+  return t.numel * perElement + chunks * 16 * (4 * models + 4) + perChunk + kernelTableBytes(models) + output;
 }
 
 /** An input's running content hash for the current tensor (computed on the hashing thread). */
@@ -370,7 +392,7 @@ async function mergeTensor(
   writer: ChunkWriter,
   hashing: TensorHashing,
   buffers: ChunkBuffers,
-  decodeMemory: DecodeMemory,
+  keptMemory: KeptMemory,
   chunkElements: number,
   retainBytes: number,
   signal?: AbortSignal,
@@ -388,33 +410,42 @@ async function mergeTensor(
   for (let o = 0; o < t.numel; o += len) offsets.push(o);
   if (t.numel === 0) offsets.push(0);
 
-  // Scan passes see every chunk again: keep the stored bytes when they are
-  // small enough, so a tensor is read from disk (and hashed) only once.
+  // Scan passes see every chunk again. What later passes need is kept when
+  // it fits `retainBytes`: the chunks decoded (no I/O, no decoding again), or
+  // only their stored bytes (no I/O; decoded again per pass); otherwise the
+  // tensor is read again per pass (from the page cache).
   type Loaded = { base: RawChunk | null; models: (RawChunk | null)[] };
-  // When the decoded float32 data fits, keep the chunks decoded (each with
-  // its own buffers): later passes then cost no I/O and no decoding.
-  const decoded: { buffers: ChunkBuffers; chunk: MergeChunk }[] | null = kernel.scanPasses > 0 && fitsDecoded(plan, t, retainBytes) ? [] : null;
-  // Decoded chunks live in WebAssembly memory of their own (reserved, and
+  const keep = kernel.scanPasses > 0 ? retention(plan, t, retainBytes) : "none";
+  const decoded: { buffers: ChunkBuffers; chunk: MergeChunk }[] | null = keep === "decoded" ? [] : null;
+  const stored: Loaded[] | null = keep === "stored" ? [] : null;
+  // Kept chunks live in WebAssembly memory of their own (reserved, and
   // committed only as it is written), where the SIMD kernels work in place.
-  const decodedArena = decoded ? await decodeMemory.take() : null;
+  const retaining = keep !== "none";
+  const keptArena = retaining ? await keptMemory.take() : null;
   // Merged beside its inputs, so the kernels read and write one memory without copies.
-  const output = decodedArena ? new OutputBuffer(decodedArena, len) : buffers.output;
+  const output = keptArena ? new OutputBuffer(keptArena, len) : buffers.output;
+  // Chunks of kept stored bytes are decoded beside them, into buffers reused from chunk to chunk.
+  const storedBuffers = stored && keptArena ? new ChunkBuffers(plan.models.length, keptArena, len, { readSlots: false }) : buffers;
 
+  const sources = [plan.base, ...plan.models]; // in read-slot order
   const load = async (c: number): Promise<Loaded> => {
-    if (decoded && decoded[c]) return { base: null, models: [] }; // already decoded: nothing to read
+    if (decoded?.[c]) return { base: null, models: [] }; // already decoded: nothing to read
+    if (stored?.[c]) return stored[c];
     const offset = offsets[c]!;
     const count = Math.min(len, t.numel - offset);
-    // Chunks kept decoded need room of their own; the others are read
-    // straight into the reusable (WebAssembly) slots.
+    // Kept chunks need room of their own; the others are read straight
+    // into the reusable (WebAssembly) slots.
     const slot = (input: number): Uint8Array | undefined =>
-      decoded ? (decodedArena?.bytes(count * maxElementBytes) ?? undefined) : buffers.slot(c, input);
+      retaining ? (keptArena?.bytes(count * storedElementBytes(sources[input]!, t.name)) ?? undefined) : buffers.slot(c, input);
     // The slots last held chunk c - READ_SLOT_SETS, whose bytes may still be being hashed.
-    if (!decoded) await hashing.settled(hashing.slotTickets[c % READ_SLOT_SETS]!);
+    if (!retaining) await hashing.settled(hashing.slotTickets[c % READ_SLOT_SETS]!);
     const [base, ...models] = await Promise.all([
       plan.base ? plan.base.readChunk(t.name, offset, count, slot(0)) : null,
       ...plan.models.map((m, i) => m.readChunk(t.name, offset, count, slot(i + 1))),
     ]);
-    return { base: base ?? null, models };
+    const loaded = { base: base ?? null, models };
+    if (stored) stored[c] = loaded;
+    return loaded;
   };
 
   for (let pass = 0; pass <= kernel.scanPasses; pass++) {
@@ -435,14 +466,13 @@ async function mergeTensor(
       const loaded: Loaded = await ahead.shift()!;
       if (c + READ_AHEAD < offsets.length) readAhead(c + READ_AHEAD);
       const count = Math.min(len, t.numel - offsets[c]!);
-      let chunkBuffers = buffers;
       let chunk: MergeChunk;
-      if (decoded?.[c]) ({ buffers: chunkBuffers, chunk } = decoded[c]!);
+      if (decoded?.[c]) ({ chunk } = decoded[c]!);
       else if (decoded) {
-        chunkBuffers = new ChunkBuffers(plan.models.length, decodedArena);
+        const chunkBuffers = new ChunkBuffers(plan.models.length, keptArena);
         chunk = chunkBuffers.view(offsets[c]!, count, loaded.base, loaded.models, plan.models);
         decoded[c] = { buffers: chunkBuffers, chunk };
-      } else chunk = buffers.view(offsets[c]!, count, loaded.base, loaded.models, plan.models);
+      } else chunk = storedBuffers.view(offsets[c]!, count, loaded.base, loaded.models, plan.models);
       if (!merging) {
         kernel.scan!(pass, chunk);
       } else {
@@ -452,10 +482,10 @@ async function mergeTensor(
       }
       // Every byte is hashed once, in the first pass, after its chunk was
       // used: in place when it is in shared memory, else handed over (or
-      // copied, when kept behind lazily decoded views).
+      // copied, when kept).
       if (pass === 0) {
-        const ticket = hashChunk(hashing, loaded, plan, !decoded);
-        if (!decoded && ticket > 0) hashing.slotTickets[c % READ_SLOT_SETS] = ticket;
+        const ticket = hashChunk(hashing, loaded, plan, !retaining);
+        if (!retaining && ticket > 0) hashing.slotTickets[c % READ_SLOT_SETS] = ticket;
         await hashing.room();
       }
     }

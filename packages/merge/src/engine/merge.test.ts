@@ -22,6 +22,7 @@ import {
   type MergeOptions,
   type MergeResult,
 } from "../index";
+import { retention } from "./execute";
 import {
   CONFIG_JSON,
   decodeValues,
@@ -447,6 +448,13 @@ models:
 });
 
 /** One recipe per method; the test below fails when a method has none. */
+/**
+ * A retain budget between the fixture's tensor sizes: norms and the BF16 MLP
+ * fit decoded, lm_head and the attention matrices only as stored bytes, the
+ * F32 embedding not at all.
+ */
+const STORED_RETAIN = 1200;
+
 const STREAMING_RECIPES: Record<string, string> = {
   linear: `
 merge_method: linear
@@ -516,15 +524,26 @@ describe("streaming equals whole-tensor merging", () => {
     expect(methodNames().filter((m) => !covered.has(m))).toEqual([]);
   });
 
+  /** Kept decoded (the default budget), some kept decoded and some as stored bytes, all re-read on every scan pass. */
+  const RETAIN_BUDGETS = [undefined, STORED_RETAIN, 0];
+
+  it(`a budget of ${STORED_RETAIN} bytes keeps some tensors decoded, some as stored bytes and re-reads others`, async () => {
+    const plan = await planMerge(parseRecipe(STREAMING_RECIPES.ties!), { baseDir: root });
+    const kinds = new Set(plan.tensors.filter((t) => t.action === "merge").map((t) => retention(plan, t, STORED_RETAIN)));
+    expect([...kinds].sort()).toEqual(["decoded", "none", "stored"]);
+  });
+
   for (const [label, yaml] of Object.entries(STREAMING_RECIPES)) {
-    it(`${label}: 7-element chunks re-read on every scan pass write the same file as whole tensors`, async () => {
+    it(`${label}: 7-element chunks write the same file as whole tensors, whatever scan passes keep`, async () => {
       const whole = await merge(yaml);
-      const chunked = await merge(yaml, { chunkElements: 7, retainBytes: 0 });
       const file = (out: string) => readFile(join(out, "model.safetensors"));
       const a = dataOf(whole.tensors);
-      const b = dataOf(chunked.tensors);
-      expect([...b.keys()].filter((k) => !a.get(k)!.equals(b.get(k)!))).toEqual([]);
-      expect((await file(whole.out)).equals(await file(chunked.out))).toBe(true);
+      for (const retainBytes of RETAIN_BUDGETS) {
+        const chunked = await merge(yaml, { chunkElements: 7, retainBytes });
+        const b = dataOf(chunked.tensors);
+        expect([...b.keys()].filter((k) => !a.get(k)!.equals(b.get(k)!))).toEqual([]);
+        expect((await file(whole.out)).equals(await file(chunked.out))).toBe(true);
+      }
     });
   }
 
