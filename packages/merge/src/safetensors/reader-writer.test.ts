@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { promisify } from "node:util";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -191,6 +191,37 @@ describe("writes behind the caller", () => {
     try {
       const bytes = await file.readBytes("t");
       for (let c = 0; c < chunks; c++) expect(new Set(bytes.subarray(c * chunk.length, (c + 1) * chunk.length))).toEqual(new Set([c + 1]));
+    } finally {
+      await file.close();
+    }
+  });
+
+  it("writes the same file around the page cache as through it: padding cut off, header metadata patched at the end", async () => {
+    const specs = [
+      { name: "a", dtype: "U8" as const, shape: [(9 << 20) + 4097] }, // spans buffers, ends off the 4 KiB alignment
+      { name: "b", dtype: "F32" as const, shape: [3] },
+    ];
+    const files = await Promise.all(
+      [true, false].map(async (direct) => {
+        const path = join(dir, `${direct ? "direct" : "buffered"}.safetensors`);
+        const writer = await createSafetensorsWriter(path, specs, { format: "pt" }, { reserveMetadataBytes: 300, direct });
+        const chunk = new Uint8Array(1 << 20);
+        for (let done = 0, c = 0; done < specs[0]!.shape[0]!; done += chunk.length, c++) {
+          const n = Math.min(chunk.length, specs[0]!.shape[0]! - done);
+          await writer.writeChunk("a", chunk.subarray(0, n).map((_, i) => (i * 7 + c) & 0xff));
+        }
+        await writer.write("b", f32Bytes([1, -2, 3]));
+        await writer.finish({ format: "pt", note: "patched at the end" });
+        expect((await stat(path)).size).toBe(writer.fileSize);
+        return { direct: writer.direct, bytes: await readFile(path) };
+      }),
+    );
+    expect(files[1]!.direct).toBe(false);
+    expect(files[0]!.bytes.equals(files[1]!.bytes)).toBe(true);
+    const file = await openSafetensors(join(dir, "direct.safetensors"));
+    try {
+      expect(file.metadata).toEqual({ format: "pt", note: "patched at the end" });
+      expect(Array.from(await file.readFloat32("b"))).toEqual([1, -2, 3]);
     } finally {
       await file.close();
     }
