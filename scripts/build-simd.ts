@@ -14,7 +14,8 @@ const wabt = await wabtInit();
 // The unrolled mix kernels are generated (WebAssembly text has no macros) and
 // join the module before its closing parenthesis.
 const source = readFileSync(join(dir, "kernels.wat"), "utf8").trimEnd();
-const text = `${source.slice(0, -1)}${UNROLLED_MIX_MODELS.map(unrolledMixWat).join("")})\n`;
+const unrolled = [false, true].flatMap((bf16) => UNROLLED_MIX_MODELS.map((m) => unrolledMixWat(m, bf16)));
+const text = `${source.slice(0, -1)}${unrolled.join("")})\n`;
 const module = wabt.parseWat("kernels.wat", text, { simd: true, bulk_memory: true, threads: true });
 const { buffer } = module.toBinary({});
 // wabt's validator refuses shared memories whatever the features; V8 validates instead.

@@ -51,6 +51,12 @@ export type ParamValue = number | boolean | string;
 export interface ModelTensor {
   weights(): Float32Array;
   delta(): Float32Array;
+  /**
+   * The stored BF16 weights, as raw bytes beside the decoded base in
+   * WebAssembly memory, when this input is such a checkpoint chunk: a SIMD
+   * kernel can then compute the delta itself instead of reading `delta()`.
+   */
+  bf16Weights?(): Uint8Array | null;
 }
 
 export interface TensorMergeInput {

@@ -117,7 +117,9 @@ export class ChunkBuffers {
         }
         return delta;
       };
-      return { weights: getWeights, delta: getDelta };
+      const bf16Weights = (): Uint8Array | null =>
+        isCheckpoint && raw && "bytes" in raw && raw.dtype === "BF16" && arena && baseValues && arena.owns(raw.bytes) && arena.owns(baseValues) ? raw.bytes : null;
+      return { weights: getWeights, delta: getDelta, bf16Weights };
     });
     return { offset, length, base: baseValues, models: views };
   }

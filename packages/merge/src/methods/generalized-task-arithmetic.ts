@@ -29,6 +29,7 @@
  */
 import { GraftError } from "../errors";
 import { SimdArena } from "../simd/arena";
+import { simdMixBf16 } from "../simd/ops";
 import type { ParamValue, Prng, TensorKernel, TensorMergeInput } from "../types";
 import type { ConsensusMethod } from "./consensus";
 import { compileMix } from "./fused-mix";
@@ -169,6 +170,12 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
       if (m === 0) {
         out.set(base.subarray(0, n));
         return;
+      }
+      // Untrimmed BF16 checkpoints in WebAssembly memory: the SIMD mix reads
+      // their weights and subtracts the base itself, so no delta is written.
+      if (sparsifiers.every((sp) => sp === null)) {
+        const raw = chunk.models.map((model) => model.bf16Weights?.() ?? null);
+        if (raw.every((r): r is Uint8Array => r !== null && r.byteLength >= 2 * n) && simdMixBf16(config.consensus, out, base, raw, weights, n, config.consensus ? lambda : linearScale, normalize, null)) return;
       }
       for (let i = 0; i < m; i++) {
         const d = chunk.models[i].delta();

@@ -31,6 +31,11 @@ export interface KernelExports {
   gta_mix_2: KernelExports["gta_mix"];
   gta_mix_3: KernelExports["gta_mix"];
   gta_mix_4: KernelExports["gta_mix"];
+  /** gta_mix_<m> reading BF16 weights at `ptrs` and subtracting the base itself. */
+  gta_mix_1_bf16: KernelExports["gta_mix"];
+  gta_mix_2_bf16: KernelExports["gta_mix"];
+  gta_mix_3_bf16: KernelExports["gta_mix"];
+  gta_mix_4_bf16: KernelExports["gta_mix"];
   hist_high(bits: number, n: number, histA: number, histB: number, lo: number, bins: number): void;
   hist_window(bits: number, n: number, lo: number, bins: number, hist: number, spare: number): void;
   keep_top(src: number, out: number, n: number, key: number, seen: number, quota: number): number;
@@ -46,6 +51,10 @@ const KERNEL_NAMES: readonly KernelName[] = [
   "gta_mix_2",
   "gta_mix_3",
   "gta_mix_4",
+  "gta_mix_1_bf16",
+  "gta_mix_2_bf16",
+  "gta_mix_3_bf16",
+  "gta_mix_4_bf16",
   "count_key",
   "sum_u32",
   "hist_high",

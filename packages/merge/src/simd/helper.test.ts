@@ -8,9 +8,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileMix } from "../methods/fused-mix";
+import { decodeMinusInto } from "../safetensors";
 import { SimdArena } from "./arena";
 import type { KernelHelper } from "./helper";
-import { setSimdKernels, simdHistHigh, simdKeepTop, simdMix } from "./ops";
+import { setSimdKernels, simdHistHigh, simdKeepTop, simdMix, simdMixBf16 } from "./ops";
 
 const N = 300_007; // several pieces, and a tail that is no multiple of 8
 const helper = SimdArena.startHelper()!;
@@ -71,6 +72,24 @@ describe("kernel calls shared with a helper thread", () => {
           setSimdKernels(true);
         }
         expect(bitsOf(out).equals(bitsOf(js))).toBe(true);
+        // The same models as BF16 weights (base + delta, rounded), the deltas computed in the kernel on both threads.
+        const raw = deltas.map((d) => {
+          const bytes = shared.bytes(2 * N)!;
+          const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, N);
+          new Uint32Array(Float32Array.from(d, (v, j) => v + base[j]!).buffer).forEach((bits, j) => (halves[j] = bits >>> 16));
+          return bytes;
+        });
+        const fused = shared.floats(N)!;
+        expect(simdMixBf16(consensus, fused, base, raw, weights, N, 0.9, true, floors)).toBe(true);
+        const decoded = raw.map((bytes) => decodeMinusInto("BF16", bytes, base, new Float32Array(N)));
+        const separate = new Float32Array(N);
+        setSimdKernels(false);
+        try {
+          compileMix(3, consensus)(separate, Float32Array.from(base), decoded, weights, N, 0.9, true, floors);
+        } finally {
+          setSimdKernels(true);
+        }
+        expect(bitsOf(fused).equals(bitsOf(separate))).toBe(true);
       }
     });
   }

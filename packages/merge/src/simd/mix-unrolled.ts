@@ -7,6 +7,11 @@
  * about two and a half times the instructions. Same parameters (m and acc are
  * ignored), same operations in the same order, so the same bits.
  *
+ * A second form, `gta_mix_<m>_bf16`, reads each model's BF16 weights in
+ * place of its float32 deltas and subtracts the base itself (what
+ * bf16_decode_minus would have stored, computed in registers): a merge of
+ * BF16 checkpoints then never writes its deltas to memory.
+ *
  * WebAssembly text has no macros: scripts/build-simd.ts appends these
  * functions to kernels.wat before compiling it.
  */
@@ -14,24 +19,30 @@
 /** Model counts with an unrolled kernel; others use `gta_mix`. */
 export const UNROLLED_MIX_MODELS = [1, 2, 3, 4] as const;
 
-export function unrolledMixName(m: number): string | null {
-  return (UNROLLED_MIX_MODELS as readonly number[]).includes(m) ? `gta_mix_${m}` : null;
+/** The unrolled kernel for m models (reading BF16 weights with `bf16`), if there is one. */
+export function unrolledMixName(m: number, bf16 = false): string | null {
+  return (UNROLLED_MIX_MODELS as readonly number[]).includes(m) ? `gta_mix_${m}${bf16 ? "_bf16" : ""}` : null;
 }
 
-export function unrolledMixWat(m: number): string {
+export function unrolledMixWat(m: number, bf16 = false): string {
   const models = Array.from({ length: m }, (_, i) => i);
   const each = (f: (i: number) => string) => models.map(f).join("\n");
   const locals = models.map((i) => `(local $d${i} i32) (local $w${i} v128) (local $t${i} v128) (local $v${i} v128)`).join(" ");
   /** Σ in model order from -0, so -0 + x_0 = x_0 exactly, as gta_mix's accumulators. */
   const sum = (term: (i: number) => string) => models.reduce((acc, i) => `(f32x4.add ${acc} ${term(i)})`, "(f32x4.splat (f32.const -0))");
   const sign = (i: number) => `(f32x4.sub (v128.and (f32x4.gt (local.get $v${i}) (local.get $zero)) (local.get $one)) (v128.and (f32x4.lt (local.get $v${i}) (local.get $zero)) (local.get $one)))`;
+  /** Model i's delta at element j: its float32 delta, or its BF16 weight (four of them, 8 bytes) minus the base. */
+  const delta = (i: number) =>
+    bf16
+      ? `(f32x4.sub (i32x4.shl (i32x4.extend_low_i16x8_u (v128.load64_zero (i32.add (local.get $d${i}) (i32.shl (local.get $j) (i32.const 1))))) (i32.const 16)) (local.get $b))`
+      : `(v128.load (i32.add (local.get $d${i}) (i32.shl (local.get $j) (i32.const 2))))`;
   return `
-  (func (export "gta_mix_${m}")
+  (func (export "${unrolledMixName(m, bf16)}")
     (param $out i32) (param $base i32) (param $ptrs i32) (param $ws i32) (param $m i32) (param $from i32) (param $n i32)
     (param $scale f32) (param $mode i32) (param $normalize i32) (param $acc i32) (param $floors i32)
     (local $j i32) (local $o i32) ${locals}
     (local $x v128) (local $vote v128) (local $elect v128) (local $agree v128) (local $mixed v128) (local $div v128)
-    (local $one v128) (local $zero v128) (local $s v128) (local $abs v128)
+    (local $one v128) (local $zero v128) (local $s v128) (local $abs v128) (local $b v128)
     (local.set $one (f32x4.splat (f32.const 1)))
     (local.set $s (f32x4.splat (local.get $scale)))
     (local.set $abs (i32x4.splat (i32.const 0x7fffffff)))
@@ -41,8 +52,9 @@ ${each((i) => `    (local.set $d${i} (i32.load offset=${4 * i} (local.get $ptrs)
     (local.set $j (local.get $from))
     (block $done (loop $top
       (br_if $done (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $b (v128.load (i32.add (local.get $base) (i32.shl (local.get $j) (i32.const 2)))))
       ;; v_i = w_i * d_i[j], d_i[j] as +0 unless its key is above floor_i
-${each((i) => `      (local.set $x (v128.load (i32.add (local.get $d${i}) (i32.shl (local.get $j) (i32.const 2)))))
+${each((i) => `      (local.set $x ${delta(i)})
       (local.set $v${i} (f32x4.mul (v128.and (local.get $x) (i32x4.gt_s (v128.and (local.get $x) (local.get $abs)) (local.get $t${i}))) (local.get $w${i})))`)}
       (if (i32.eq (local.get $mode) (i32.const 2))
         (then (local.set $vote ${sum(sign)}))
@@ -59,8 +71,7 @@ ${each((i) => `          (local.set $agree (v128.bitselect (f32x4.gt (local.get 
             (then (local.set $vote (f32x4.div (local.get $mixed) (v128.bitselect (local.get $one) (local.get $div) (f32x4.eq (local.get $div) (local.get $zero))))))
             (else (local.set $vote (local.get $mixed))))))
       ;; out = base + result * scale; never a store past n
-      (local.set $x (f32x4.add (v128.load (i32.add (local.get $base) (i32.shl (local.get $j) (i32.const 2))))
-        (f32x4.mul (local.get $vote) (local.get $s))))
+      (local.set $x (f32x4.add (local.get $b) (f32x4.mul (local.get $vote) (local.get $s))))
       (local.set $o (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
       (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $n))
         (then (v128.store (local.get $o) (local.get $x)))

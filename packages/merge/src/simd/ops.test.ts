@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { compileMix } from "../methods/fused-mix";
 import { floatBits, keepRankRange } from "../methods/select";
+import { decodeMinusInto } from "../safetensors";
 import { SimdArena } from "./arena";
-import { setSimdKernels, simdCountKey, simdHistHigh, simdHistWindow, simdKeepTop, simdMix } from "./ops";
+import { setSimdKernels, simdCountKey, simdHistHigh, simdHistWindow, simdKeepTop, simdMix, simdMixBf16 } from "./ops";
 
 /** Float32 values that exercise every branch: zeros of both signs, NaN, infinities, ties, denormals. */
 function awkward(n: number, seed: number): Float32Array {
@@ -66,6 +67,32 @@ describe("SIMD kernels match their JavaScript references bit for bit", () => {
       setSimdKernels(true);
       expect(bitsOf(simd).equals(bitsOf(js))).toBe(true);
       expect(bitsOf(js).equals(bitsOf(reference))).toBe(true);
+    });
+  }
+
+  for (const consensus of [null, "sum", "count"] as const) {
+    it(`mix of BF16 weights (the delta computed in the kernel) gives the bits of decoding them minus the base, then mixing; consensus ${consensus ?? "none"}`, () => {
+      const n = 10_001;
+      const base = awkward(n, 3);
+      for (const m of [1, 2, 3, 4]) {
+        // BF16 weights: the high halves of awkward float32 values (NaN, infinities, subnormals among them).
+        const raw = Array.from({ length: m }, (_, i) => {
+          const halves = new Uint16Array(n);
+          floatBits(awkward(n, 30 + i)).forEach((b, j) => (halves[j] = b >>> 16));
+          return new Uint8Array(halves.buffer);
+        });
+        const deltas = raw.map((bytes) => decodeMinusInto("BF16", bytes, base, new Float32Array(n)));
+        const weights = Float64Array.from({ length: m }, (_, i) => [0.3, -1.7, 1, 0.1][i]!);
+        for (const floors of [null, Int32Array.from({ length: m }, (_, i) => (i === 0 ? floatBits(new Float32Array([0.01]))[0]! : -1))]) {
+          const fused = new Float32Array(n);
+          expect(simdMixBf16(consensus, fused, base, raw, weights, n, 0.9, true, floors)).toBe(true);
+          const separate = new Float32Array(n);
+          expect(simdMix(consensus, separate, base, deltas, weights, n, 0.9, true, floors)).toBe(true);
+          expect(bitsOf(fused).equals(bitsOf(separate))).toBe(true);
+        }
+      }
+      // Five models have no unrolled kernel: not run, the caller decodes.
+      expect(simdMixBf16(consensus, new Float32Array(n), base, Array.from({ length: 5 }, () => new Uint8Array(2 * n)), new Float64Array(5), n, 1, true)).toBe(false);
     });
   }
 

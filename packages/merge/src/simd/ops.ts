@@ -27,7 +27,28 @@ export function setSimdKernels(on: boolean): void {
 
 /** fused-mix.ts's MixFn for a consensus method (null = plain sum). Returns false when not run. */
 export function simdMix(consensus: ConsensusMethod | null, ...[out, base, deltas, weights, n, scale, normalize, floors]: Parameters<MixFn>): boolean {
-  const m = deltas.length;
+  const kernel = (unrolledMixName(deltas.length) as KernelName | null) ?? "gta_mix";
+  return runMix(kernel, consensus, out, base, deltas.map((d) => d.subarray(0, n)), weights, n, scale, normalize, floors);
+}
+
+/**
+ * The same mix for models given as BF16 weights (`bf16Weights[i]`: the raw
+ * bytes of n elements), their deltas computed against `base` inside the
+ * kernel: the bits of decoding them minus the base, then `simdMix`. Returns
+ * false when not run (no SIMD, or no such kernel for this model count).
+ */
+export function simdMixBf16(consensus: ConsensusMethod | null, out: Float32Array, base: Float32Array, bf16Weights: readonly Uint8Array[], ...rest: MixRest): boolean {
+  const kernel = unrolledMixName(bf16Weights.length, true) as KernelName | null;
+  if (!kernel) return false;
+  return runMix(kernel, consensus, out, base, bf16Weights.map((w) => w.subarray(0, 2 * rest[1])), ...rest);
+}
+
+/** A MixFn's arguments after out, base and the deltas. */
+type MixRest = [weights: Float64Array, n: number, scale: number, normalize: boolean, floors?: Int32Array | null];
+
+/** Runs mix kernel `kernel` on the models' `inputs` (float32 deltas or BF16 weights, as the kernel reads them). */
+function runMix(kernel: KernelName, consensus: ConsensusMethod | null, out: Float32Array, base: Float32Array, inputs: ArrayBufferView[], ...[weights, n, scale, normalize, floors]: MixRest): boolean {
+  const m = inputs.length;
   if (!enabled || m === 0 || n === 0) return false;
   const ptrs = new Int32Array(m);
   const ran = SimdArena.call(
@@ -41,13 +62,13 @@ export function simdMix(consensus: ConsensusMethod | null, ...[out, base, deltas
       { scratchBytes: MIX_ACC_BYTES },
       // no floors: an empty table, passed as 0
       { view: floors ?? new Int32Array(0) },
-      ...deltas.map((d) => ({ view: d.subarray(0, n) })),
+      ...inputs.map((view) => ({ view })),
     ],
     (_k, p, heap, arena) => {
-      // The pointer table can only be written once the deltas' places are known.
+      // The pointer table can only be written once the inputs' places are known.
       new Int32Array(heap, p[2]!, m).set(p.slice(7));
       const mode = consensus === null ? 0 : consensus === "sum" ? 1 : 2;
-      arena.split((unrolledMixName(m) as KernelName | null) ?? "gta_mix", n, [
+      arena.split(kernel, n, [
         ...[p[0]!, p[1]!, p[2]!, p[3]!, m].map((value) => ({ value })),
         "start",
         "end",
