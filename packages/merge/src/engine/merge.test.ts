@@ -22,6 +22,7 @@ import {
   type MergeOptions,
   type MergeResult,
 } from "../index";
+import { setSimdKernels } from "../simd/ops";
 import { retention } from "./execute";
 import {
   CONFIG_JSON,
@@ -546,6 +547,30 @@ describe("streaming equals whole-tensor merging", () => {
       }
     });
   }
+
+  it("checkpoints mixed from their stored BF16 weights write the bytes of the JavaScript path, which decodes every delta", async () => {
+    for (const [method, extra] of [["task_arithmetic", ""], ["ties", ", density: 0.6"], ["dare_ties", ", density: 0.6"]]) {
+      const yaml = `
+merge_method: ${method}
+base_model: base
+random_seed: 3
+models:
+${["ftA", "ftB", "ftC"].map((m, i) => `  - model: ${m}\n    parameters: { weight: ${[0.6, -0.4, 0.9][i]}${extra} }`).join("\n")}
+`;
+      for (const retainBytes of RETAIN_BUDGETS) {
+        const simd = await merge(yaml, { chunkElements: 7, retainBytes });
+        setSimdKernels(false);
+        let js: Awaited<ReturnType<typeof merge>>;
+        try {
+          js = await merge(yaml, { chunkElements: 7, retainBytes });
+        } finally {
+          setSimdKernels(true);
+        }
+        const file = (out: string) => readFile(join(out, "model.safetensors"));
+        expect((await file(simd.out)).equals(await file(js.out))).toBe(true);
+      }
+    }
+  });
 
   it("linear with normalize computes Σ wᵢ·Wᵢ / Σ wᵢ (the base listed as a model)", async () => {
     const { tensors } = await merge(STREAMING_RECIPES.linear!);

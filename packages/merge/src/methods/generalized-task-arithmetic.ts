@@ -23,19 +23,22 @@
  * chunk-sized buffer per model and mixes in one fused loop (float32, see
  * fused-mix.ts). A top-k filter without rescale needs no buffer: the mix
  * applies it as a magnitude-key floor while it reads the deltas, except in
- * the one chunk per tensor where the boundary key's quota runs out. Nothing
+ * the one chunk per tensor where the boundary key's quota runs out. For BF16
+ * checkpoints the SIMD mix reads the stored weights and subtracts the base
+ * itself, so those deltas are never written to memory. Nothing
  * tensor-sized is held per model except by DELLA on tensors of rank < 2 (one
  * row: gathered whole).
  */
 import { GraftError } from "../errors";
 import { SimdArena } from "../simd/arena";
-import { simdMixBf16 } from "../simd/ops";
+import { simdCountKeyBf16, simdMixBf16 } from "../simd/ops";
 import type { ParamValue, Prng, TensorKernel, TensorMergeInput } from "../types";
 import type { ConsensusMethod } from "./consensus";
 import { compileMix } from "./fused-mix";
 import { defineMethod, runKernelWhole, scratchOf, type GraftMergeMethod, type KernelContext } from "./kernel";
 import { param, type ChoiceParameterDef } from "./parameters";
 import { seedWordsFrom } from "./prng";
+import { countKeyIn } from "./select";
 import { RESCALE_MODES, type RescaleMode } from "./rescale";
 import { createSparsifier, isRandomSparsifier, type ChunkSparsifier, type SparsificationMethod } from "./sparsify";
 
@@ -139,7 +142,7 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
     );
   }
   const buffers: (Float32Array | null)[] = new Array(m).fill(null);
-  const deltas: Float32Array[] = new Array(m);
+  const deltas: (Float32Array | null)[] = new Array(m).fill(null);
   const floors = new Int32Array(m);
   const mix = compileMix(m, config.consensus);
 
@@ -171,29 +174,38 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
         out.set(base.subarray(0, n));
         return;
       }
-      // Untrimmed BF16 checkpoints in WebAssembly memory: the SIMD mix reads
-      // their weights and subtracts the base itself, so no delta is written.
-      if (sparsifiers.every((sp) => sp === null)) {
-        const raw = chunk.models.map((model) => model.bf16Weights?.() ?? null);
-        if (raw.every((r): r is Uint8Array => r !== null && r.byteLength >= 2 * n) && simdMixBf16(config.consensus, out, base, raw, weights, n, config.consensus ? lambda : linearScale, normalize, null)) return;
-      }
-      for (let i = 0; i < m; i++) {
+      // BF16 checkpoints in WebAssembly memory: the SIMD kernels read their
+      // weights and subtract the base themselves, so no delta is decoded into
+      // memory, unless a model's trim needs `apply` in this chunk.
+      const raw = chunk.models.map((model) => model.bf16Weights?.() ?? null);
+      const fromWeights = raw.every((r) => r !== null && r.byteLength >= 2 * n) ? (raw as Uint8Array[]) : null;
+      const delta = (i: number): Float32Array => {
         const d = chunk.models[i].delta();
         if (d.length !== n) throw new GraftError("MISMATCH", `${where}: model ${i} chunk has ${d.length} elements, expected ${n}`);
+        return d;
+      };
+      const countKey = (i: number, key: number): number =>
+        (fromWeights ? simdCountKeyBf16(fromWeights[i]!, base, n, key) : null) ?? countKeyIn(delta(i), key);
+      let applied = false;
+      for (let i = 0; i < m; i++) {
         const sp = sparsifiers[i];
         // A top-k filter is applied by the mix itself, as a key floor, except
         // in the chunk where its boundary key's quota runs out.
-        const floor = sp ? (sp.keyFloor?.(chunk.offset, d) ?? null) : -1;
+        const floor = sp ? (sp.keyFloor?.(chunk.offset, (key) => countKey(i, key)) ?? null) : -1;
         floors[i] = floor ?? -1;
         if (floor === null) {
+          const d = delta(i);
           // Beside the deltas in WebAssembly memory when they are there, so the SIMD kernels work in place.
           const buf = SimdArena.owning(d)?.scratchFloats(i, n) ?? scratchOf(buffers, i, n);
           sp!.apply(chunk.offset, d, buf);
           deltas[i] = buf;
-        } else deltas[i] = d;
+          applied = true;
+        } else deltas[i] = null;
       }
-
-      mix(out, base, deltas, weights, n, config.consensus ? lambda : linearScale, normalize, floors);
+      const scale = config.consensus ? lambda : linearScale;
+      if (fromWeights && !applied && simdMixBf16(config.consensus, out, base, fromWeights, weights, n, scale, normalize, floors)) return;
+      for (let i = 0; i < m; i++) deltas[i] ??= delta(i);
+      mix(out, base, deltas as Float32Array[], weights, n, scale, normalize, floors);
     },
   };
 }

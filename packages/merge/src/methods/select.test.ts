@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SimdArena } from "../simd/arena";
 import { setSimdKernels } from "../simd/ops";
-import { argsortAscending, floatBits, keepRankRange, keyAtRank, RadixScratch, RankRangeFilter, RankSelector } from "./select";
+import { argsortAscending, countKeyIn, floatBits, keepRankRange, keyAtRank, RadixScratch, RankRangeFilter, RankSelector } from "./select";
 import { lcgData } from "./test-support";
 
 /** Brute force: descending |x|, ties by lower index first. */
@@ -50,7 +50,7 @@ describe("keepRankRange selects by magnitude rank without sorting", () => {
         const expected = new Float32Array(chunk.length);
         applied.apply(offset, chunk, expected);
         const got = new Float32Array(chunk.length);
-        const floor = floored.keyFloor(offset, chunk);
+        const floor = floored.keyFloor(offset, (key) => countKeyIn(chunk, key));
         if (floor === null) {
           nulls.push(offset);
           floored.apply(offset, chunk, got);

@@ -47,6 +47,16 @@ export function floatBits(x: Float32Array): Uint32Array {
   return new Uint32Array(x.buffer, x.byteOffset, x.length);
 }
 
+/** How many elements of `x` have magnitude key `key`. */
+export function countKeyIn(x: Float32Array, key: number): number {
+  const bits = floatBits(x);
+  const simd = simdCountKey(bits, key);
+  if (simd !== null) return simd;
+  let count = 0;
+  for (let i = 0; i < bits.length; i++) if ((bits[i]! & ABS_MASK) === key) count++;
+  return count;
+}
+
 /** Magnitude key of one float32 bit pattern. */
 export function magnitudeKey(bits: number): number {
   return bits & ABS_MASK;
@@ -452,22 +462,18 @@ export class RankRangeFilter {
   /**
    * For a top-k filter (no lower rank): the magnitude key above which this
    * chunk keeps exactly its elements, counted as filtered — so a kernel can
-   * test `key > floor` in place of `apply`. Null when the boundary key's
+   * test `key > floor` in place of `apply`. `countKey(key)`: how many of the
+   * chunk's elements have that magnitude key. Null when the boundary key's
    * quota runs out inside the chunk: then call `apply`. Before the quota runs
    * out every boundary element is kept (floor = key - 1), after it none.
    */
-  keyFloor(offset: number, x: Float32Array): number | null {
+  keyFloor(offset: number, countKey: (key: number) => number): number | null {
     if (offset === 0) this.restart();
     const { hiKey, hiQuota } = this;
     if (this.loKey >= 0) return null;
     if (hiKey < 0) return -1;
     if (this.hiSeen >= hiQuota) return hiKey;
-    const bits = floatBits(x);
-    let ties = simdCountKey(bits, hiKey);
-    if (ties === null) {
-      ties = 0;
-      for (let i = 0; i < bits.length; i++) if ((bits[i]! & ABS_MASK) === hiKey) ties++;
-    }
+    const ties = countKey(hiKey);
     if (this.hiSeen + ties > hiQuota) return null;
     this.hiSeen += ties;
     return hiKey - 1;

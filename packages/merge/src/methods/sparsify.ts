@@ -68,9 +68,10 @@ export interface ChunkSparsifier {
   /**
    * In place of `apply`, where the chunk's kept elements are exactly those
    * whose magnitude key is above a floor and none is rescaled: that floor
-   * (see RankRangeFilter.keyFloor), else null, and `apply` must be called.
+   * (see RankRangeFilter.keyFloor; `countKey` counts a key among the chunk's
+   * deltas), else null, and `apply` must be called.
    */
-  keyFloor?(offset: number, delta: Float32Array): number | null;
+  keyFloor?(offset: number, countKey: (key: number) => number): number | null;
 }
 
 export interface SparsifierSpec {
@@ -218,9 +219,9 @@ class RankRangeSparsifier implements ChunkSparsifier {
     this.filter.apply(offset, delta, out, this.scale);
   }
 
-  keyFloor(offset: number, delta: Float32Array): number | null {
+  keyFloor(offset: number, countKey: (key: number) => number): number | null {
     if (!this.filter) throw new Error("sparsifier: keyFloor before its scan passes");
-    return this.scale === 1 ? this.filter.keyFloor(offset, delta) : null;
+    return this.scale === 1 ? this.filter.keyFloor(offset, countKey) : null;
   }
 }
 

@@ -25,6 +25,7 @@ export interface KernelExports {
   bf16_encode(src: number, out: number, n: number): void;
   gta_mix(out: number, base: number, ptrs: number, weights: number, m: number, from: number, n: number, scale: number, mode: number, normalize: number, acc: number, floors: number): void;
   count_key(src: number, n: number, key: number): number;
+  count_key_bf16(src: number, base: number, n: number, key: number): number;
   sum_u32(src: number, n: number): number;
   /** gta_mix for 1-4 models, unrolled (mix-unrolled.ts). */
   gta_mix_1: KernelExports["gta_mix"];
@@ -56,6 +57,7 @@ const KERNEL_NAMES: readonly KernelName[] = [
   "gta_mix_3_bf16",
   "gta_mix_4_bf16",
   "count_key",
+  "count_key_bf16",
   "sum_u32",
   "hist_high",
   "hist_window",

@@ -344,6 +344,39 @@
       (br $each)))
     (local.get $total))
 
+;; count_key over deltas that are not in memory: how many of the n BF16
+  ;; weights at $src, minus the float32 base at $base, have magnitude key $key.
+  (func (export "count_key_bf16") (param $src i32) (param $base i32) (param $n i32) (param $key i32) (result i32)
+    (local $j i32) (local $main i32) (local $kk v128) (local $c v128) (local $total i32)
+    (local.set $main (i32.and (local.get $n) (i32.const -4)))
+    (local.set $kk (i32x4.splat (local.get $key)))
+    (block $done (loop $top
+      (br_if $done (i32.ge_u (local.get $j) (local.get $main)))
+      (local.set $c (i32x4.sub (local.get $c) (i32x4.eq
+        (v128.and
+          (f32x4.sub
+            (i32x4.shl (i32x4.extend_low_i16x8_u (v128.load64_zero (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 1))))) (i32.const 16))
+            (v128.load (i32.add (local.get $base) (i32.shl (local.get $j) (i32.const 2)))))
+          (i32x4.splat (i32.const 0x7fffffff)))
+        (local.get $kk))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $top)))
+    (local.set $total (i32.add (i32.add (i32x4.extract_lane 0 (local.get $c)) (i32x4.extract_lane 1 (local.get $c)))
+                               (i32.add (i32x4.extract_lane 2 (local.get $c)) (i32x4.extract_lane 3 (local.get $c)))))
+    (block $tail (loop $each
+      (br_if $tail (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $total (i32.add (local.get $total)
+        (i32.eq
+          (i32.and
+            (i32.reinterpret_f32 (f32.sub
+              (f32.reinterpret_i32 (i32.shl (i32.load16_u (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 1)))) (i32.const 16)))
+              (f32.load (i32.add (local.get $base) (i32.shl (local.get $j) (i32.const 2))))))
+            (i32.const 0x7fffffff))
+          (local.get $key))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $each)))
+    (local.get $total))
+
   ;; The sum of n u32 counts at $src (modulo 2^32).
   (func (export "sum_u32") (param $src i32) (param $n i32) (result i32)
     (local $j i32) (local $main i32) (local $c v128) (local $total i32)

@@ -3,7 +3,7 @@ import { compileMix } from "../methods/fused-mix";
 import { floatBits, keepRankRange } from "../methods/select";
 import { decodeMinusInto } from "../safetensors";
 import { SimdArena } from "./arena";
-import { setSimdKernels, simdCountKey, simdHistHigh, simdHistWindow, simdKeepTop, simdMix, simdMixBf16 } from "./ops";
+import { setSimdKernels, simdCountKey, simdCountKeyBf16, simdHistHigh, simdHistWindow, simdKeepTop, simdMix, simdMixBf16 } from "./ops";
 
 /** Float32 values that exercise every branch: zeros of both signs, NaN, infinities, ties, denormals. */
 function awkward(n: number, seed: number): Float32Array {
@@ -102,6 +102,20 @@ describe("SIMD kernels match their JavaScript references bit for bit", () => {
     const expected = floatBits(x).filter((b) => (b & 0x7fffffff) === key).length;
     expect(expected).toBeGreaterThan(100);
     expect(simdCountKey(floatBits(x), key)).toBe(expected);
+  });
+
+  it("count_key over BF16 weights minus a base counts the key of each decoded delta, odd lengths", () => {
+    const n = 1003;
+    const base = Float32Array.from({ length: n }, (_, i) => (i % 3) * 0.5);
+    // weights base ± 0.25 every seventh element (the base's values and 0.25 are BF16 values), else base + i/1000 rounded
+    const weights = Float32Array.from(base, (b, i) => (i % 7 === 0 ? b + (i % 2 ? -0.25 : 0.25) : b + i / 1000));
+    const halves = Uint16Array.from(floatBits(weights), (bits) => bits >>> 16);
+    const raw = new Uint8Array(halves.buffer);
+    const deltas = decodeMinusInto("BF16", raw, base, new Float32Array(n));
+    const key = floatBits(Float32Array.of(0.25))[0]!;
+    const expected = floatBits(deltas).filter((b) => (b & 0x7fffffff) === key).length;
+    expect(expected).toBeGreaterThan(100);
+    expect(simdCountKeyBf16(raw, base, n, key)).toBe(expected);
   });
 
   it("mix writes nothing past n, in place in an arena and through staging", () => {

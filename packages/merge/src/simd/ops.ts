@@ -96,6 +96,14 @@ export function simdCountKey(bits: Uint32Array, key: number): number | null {
   );
 }
 
+/** How many of the deltas `bf16Weights` (n BF16 values) minus `base` have magnitude key `key`; null when not run. */
+export function simdCountKeyBf16(bf16Weights: Uint8Array, base: Float32Array, n: number, key: number): number | null {
+  if (!enabled) return null;
+  return SimdArena.call([{ view: bf16Weights.subarray(0, 2 * n) }, { view: base.subarray(0, n) }], (_k, [w, b], _heap, arena) =>
+    arena.split("count_key_bf16", n, [{ ptr: w!, stride: 2 }, { ptr: b!, stride: 4 }, "count", { value: key }]).results.reduce((a, c) => a + c, 0),
+  );
+}
+
 /** A run of high bins [lo, lo + bins) whose keys are counted at full resolution. */
 export interface WindowBins {
   lo: number;
