@@ -160,7 +160,11 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
     scan(pass, chunk) {
       for (let i = 0; i < m; i++) {
         const sp = sparsifiers[i];
-        if (sp && pass < sp.scanPasses) sp.scan(pass, chunk.offset, chunk.models[i].delta());
+        if (!sp || pass >= sp.scanPasses) continue;
+        // BF16 checkpoints: the SIMD kernel computes the deltas from the stored weights, without writing them.
+        const raw = chunk.base ? chunk.models[i].bf16Weights?.() : null;
+        if (raw && raw.byteLength >= 2 * chunk.length && sp.scanWeights?.(pass, chunk.offset, raw, chunk.base!, chunk.length)) continue;
+        sp.scan(pass, chunk.offset, chunk.models[i].delta());
       }
     },
     endScan(pass) {

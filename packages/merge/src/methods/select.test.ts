@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { SimdArena } from "../simd/arena";
 import { setSimdKernels } from "../simd/ops";
 import { argsortAscending, countKeyIn, floatBits, keepRankRange, keyAtRank, RadixScratch, RankRangeFilter, RankSelector } from "./select";
+import { decodeMinusInto } from "../safetensors";
 import { lcgData } from "./test-support";
 
 /** Brute force: descending |x|, ties by lower index first. */
@@ -129,6 +130,44 @@ describe("RankSelector finds a single boundary in one pass when the first chunk 
     const before = arena.capacity - arena.bytes(0)!.byteOffset;
     expect(select(chunks, rank).twoPasses).toBe(false);
     expect(arena.capacity - arena.bytes(0)!.byteOffset).toBe(before);
+  });
+});
+
+describe("RankSelector over BF16 weights", () => {
+  it("counts the deltas computed from BF16 weights and the base as it counts the decoded deltas", () => {
+    const arena = SimdArena.create(16 << 20)!;
+    const n = 40_000;
+    const base = arena.floats(n)!;
+    base.set(lcgData(n, 8));
+    // BF16 weights: base plus a small change, rounded (the deltas take few distinct values, as in real checkpoints).
+    const raw = arena.bytes(2 * n)!;
+    const halves = new Uint16Array(raw.buffer, raw.byteOffset, n);
+    floatBits(Float32Array.from(lcgData(n, 9), (v, i) => base[i]! + v * 0.01)).forEach((bits, i) => (halves[i] = bits >>> 16));
+    const deltas = decodeMinusInto("BF16", raw, base, new Float32Array(n));
+    const chunk = 6_000;
+    for (const rank of [0, 999, Math.floor(n * 0.8), n - 1]) {
+      const fromDeltas = new RankSelector([rank], false, n);
+      const fromWeights = new RankSelector([rank], false, n);
+      let taken = 0;
+      for (const s of [fromDeltas, fromWeights]) {
+        for (let pass = 0; pass < 2; pass++) {
+          for (let o = 0; o < n; o += chunk) {
+            const len = Math.min(chunk, n - o);
+            const viaWeights = s === fromWeights && pass === 0 && s.pass0Bf16(raw.subarray(2 * o, 2 * (o + len)), base.subarray(o, o + len), len);
+            if (viaWeights) taken++;
+            else if (pass === 0) s.pass0(deltas.subarray(o, o + len));
+            else s.pass1(deltas.subarray(o, o + len));
+          }
+          if (pass === 0) s.end0();
+          else if (s.needsPass1) s.end1();
+          if (!s.needsPass1) break;
+        }
+      }
+      // Every chunk but the first (which guesses the window) counted from the weights.
+      expect(taken).toBe(Math.ceil(n / chunk) - 1);
+      expect(fromWeights.boundary(rank)).toEqual(fromDeltas.boundary(rank));
+    }
+    arena.release();
   });
 });
 

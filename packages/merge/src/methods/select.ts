@@ -27,7 +27,7 @@
  */
 
 import { SimdArena } from "../simd/arena";
-import { type KeyWindow, simdCountKey, simdHistHigh, simdHistWindow, simdKeepTop, simdSumU32, type WindowBins } from "../simd/ops";
+import { type KeyWindow, simdCountKey, simdHistHigh, simdHistHighBf16, simdHistWindow, simdKeepTop, simdSumU32, type WindowBins } from "../simd/ops";
 
 const ABS_MASK = 0x7fffffff;
 const BINS = 65536;
@@ -144,6 +144,11 @@ class CountTables {
     }
   }
 
+  /** `count` over the deltas of BF16 weights minus `base`, computed by the SIMD kernel; false when it did not run. */
+  countBf16(bf16Weights: Uint8Array, base: Float32Array, n: number): boolean {
+    return simdHistHighBf16(bf16Weights, base, n, this.a, this.b, this.window);
+  }
+
   /** Adds the high-bit counts (window bins included) to `high`. */
   addHighTo(high: Uint32Array): void {
     const { a, b, window } = this;
@@ -254,21 +259,41 @@ export class RankSelector {
       this.pass0Tracked(x, bits);
       return;
     }
-    const arena = SimdArena.owning(x);
+    const tables = this.tablesFor(SimdArena.owning(x));
+    if (first && this.windowed && x.length > 0) {
+      // The start of the first chunk suggests the boundary's bin; from then
+      // on the bins around it are counted at full resolution.
+      const head = bits.subarray(0, WINDOW_SAMPLE);
+      tables.count(head);
+      this.window = { lo: this.guessWindow(tables, Math.floor((this.ranks[0]! * head.length) / this.total!)), bins: WINDOW_BINS };
+      tables.openWindow(this.window, [head]);
+      if (bits.length > head.length) tables.count(bits.subarray(head.length));
+    } else tables.count(bits);
+  }
+
+  /**
+   * `pass0` over a chunk given as BF16 weights and the base, its deltas
+   * computed in the SIMD kernel instead of read from memory. False (nothing
+   * counted) where that does not apply: norms tracked, the first chunk (its
+   * start guesses the window from decoded deltas), or no SIMD.
+   */
+  pass0Bf16(bf16Weights: Uint8Array, base: Float32Array, n: number): boolean {
+    const arena = SimdArena.owning(base);
+    if (this.track || this.count === 0 || !arena) return false;
+    const tables = this.tablesFor(arena);
+    if (!tables.countBf16(bf16Weights, base, n)) return false;
+    this.count += n;
+    return true;
+  }
+
+  /** The tables counting beside `arena`'s data (those of another memory are drained first). */
+  private tablesFor(arena: SimdArena | null): CountTables {
     if (this.tables && this.tables.arena !== arena) this.drainTables(); // the data moved: count beside it
     if (!this.tables) {
       this.tables = CountTables.in(arena, this.windowed ? WINDOW_BINS : 0);
       if (this.window) this.tables.openWindow(this.window, []);
     }
-    if (first && this.windowed && x.length > 0) {
-      // The start of the first chunk suggests the boundary's bin; from then
-      // on the bins around it are counted at full resolution.
-      const head = bits.subarray(0, WINDOW_SAMPLE);
-      this.tables.count(head);
-      this.window = { lo: this.guessWindow(this.tables, Math.floor((this.ranks[0]! * head.length) / this.total!)), bins: WINDOW_BINS };
-      this.tables.openWindow(this.window, [head]);
-      if (bits.length > head.length) this.tables.count(bits.subarray(head.length));
-    } else this.tables.count(bits);
+    return this.tables;
   }
 
   /** The lowest bin of a window centred on the bin holding descending rank `rank` of the counts so far. */

@@ -62,6 +62,12 @@ export interface ChunkSparsifier {
   readonly scanPasses: number;
   /** Pass `pass` (< scanPasses) over the chunk of `delta` starting at `offset`. */
   scan(pass: number, offset: number, delta: Float32Array): void;
+  /**
+   * The same pass over a chunk given as n BF16 weights and the base, for a
+   * SIMD kernel to compute the deltas itself. False when not taken (nothing
+   * counted): call `scan` with the deltas instead.
+   */
+  scanWeights?(pass: number, offset: number, bf16Weights: Uint8Array, base: Float32Array, n: number): boolean;
   endScan(pass: number): void;
   /** Writes the sparsified, rescaled chunk into `out` (same length). Offsets increase; 0 restarts. */
   apply(offset: number, delta: Float32Array, out: Float32Array): void;
@@ -177,6 +183,10 @@ class RankRangeSparsifier implements ChunkSparsifier {
   scan(pass: number, _offset: number, delta: Float32Array): void {
     if (pass === 0) this.selector.pass0(delta);
     else this.selector.pass1(delta);
+  }
+
+  scanWeights(pass: number, _offset: number, bf16Weights: Uint8Array, base: Float32Array, n: number): boolean {
+    return pass === 0 && this.selector.pass0Bf16(bf16Weights, base, n);
   }
 
   endScan(pass: number): void {

@@ -38,6 +38,7 @@ export interface KernelExports {
   gta_mix_3_bf16: KernelExports["gta_mix"];
   gta_mix_4_bf16: KernelExports["gta_mix"];
   hist_high(bits: number, n: number, histA: number, histB: number, lo: number, bins: number): void;
+  hist_high_bf16(src: number, base: number, n: number, histA: number, histB: number, lo: number, bins: number): void;
   hist_window(bits: number, n: number, lo: number, bins: number, hist: number, spare: number): void;
   keep_top(src: number, out: number, n: number, key: number, seen: number, quota: number): number;
 }
@@ -60,6 +61,7 @@ const KERNEL_NAMES: readonly KernelName[] = [
   "count_key_bf16",
   "sum_u32",
   "hist_high",
+  "hist_high_bf16",
   "hist_window",
   "keep_top",
 ];

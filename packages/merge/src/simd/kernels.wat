@@ -284,6 +284,72 @@
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br $each))))
 
+  ;; hist_high over deltas that are not in memory: the keys of the n BF16
+  ;; weights at $src minus the float32 base at $minus, computed in registers.
+  (func (export "hist_high_bf16") (param $src i32) (param $minus i32) (param $n i32) (param $histA i32) (param $histB i32) (param $lo i32) (param $bins i32)
+    (local $j i32) (local $main i32) (local $k0 v128) (local $k1 v128) (local $d v128) (local $w v128) (local $tables v128)
+    (local $h i32) (local $x i32) (local $base i32) (local $span i32) (local $p i32)
+    (local.set $base (i32.shl (local.get $lo) (i32.const 16)))
+    (local.set $span (i32.shl (local.get $bins) (i32.const 16)))
+    (local.set $tables (i32x4.replace_lane 3 (i32x4.replace_lane 1 (i32x4.splat (local.get $histA)) (local.get $histB)) (local.get $histB)))
+    ;; eight elements a round: two groups of four in flight
+    (local.set $main (i32.and (local.get $n) (i32.const -8)))
+    (block $done (loop $top
+      (br_if $done (i32.ge_u (local.get $j) (local.get $main)))
+      (local.set $p (i32.add (local.get $minus) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $w (v128.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 1)))))
+      (local.set $k0 (v128.and (f32x4.sub (i32x4.shl (i32x4.extend_low_i16x8_u (local.get $w)) (i32.const 16)) (v128.load (local.get $p))) (i32x4.splat (i32.const 0x7fffffff))))
+      (local.set $k1 (v128.and (f32x4.sub (i32x4.shl (i32x4.extend_high_i16x8_u (local.get $w)) (i32.const 16)) (v128.load offset=16 (local.get $p))) (i32x4.splat (i32.const 0x7fffffff))))
+      ;; table addresses (written out for each group: a call would not be inlined)
+      (local.set $d (i32x4.sub (local.get $k0) (i32x4.splat (local.get $base))))
+      (local.set $k0 (i32x4.add (local.get $tables) (i32x4.shl
+        (v128.bitselect
+          (i32x4.add (local.get $d) (i32x4.splat (i32.const 65536)))
+          (i32x4.shr_u (local.get $k0) (i32.const 16))
+          (i32x4.lt_u (local.get $d) (i32x4.splat (local.get $span))))
+        (i32.const 2))))
+      (local.set $d (i32x4.sub (local.get $k1) (i32x4.splat (local.get $base))))
+      (local.set $k1 (i32x4.add (local.get $tables) (i32x4.shl
+        (v128.bitselect
+          (i32x4.add (local.get $d) (i32x4.splat (i32.const 65536)))
+          (i32x4.shr_u (local.get $k1) (i32.const 16))
+          (i32x4.lt_u (local.get $d) (i32x4.splat (local.get $span))))
+        (i32.const 2))))
+      (local.set $h (i32x4.extract_lane 0 (local.get $k0)))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $h (i32x4.extract_lane 1 (local.get $k0)))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $h (i32x4.extract_lane 2 (local.get $k0)))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $h (i32x4.extract_lane 3 (local.get $k0)))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $h (i32x4.extract_lane 0 (local.get $k1)))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $h (i32x4.extract_lane 1 (local.get $k1)))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $h (i32x4.extract_lane 2 (local.get $k1)))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $h (i32x4.extract_lane 3 (local.get $k1)))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $j (i32.add (local.get $j) (i32.const 8)))
+      (br $top)))
+    (block $tail (loop $each
+      (br_if $tail (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $x (i32.and
+        (i32.reinterpret_f32 (f32.sub
+          (f32.reinterpret_i32 (i32.shl (i32.load16_u (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 1)))) (i32.const 16)))
+          (f32.load (i32.add (local.get $minus) (i32.shl (local.get $j) (i32.const 2))))))
+        (i32.const 0x7fffffff)))
+      (local.set $h (i32.add (select (local.get $histB) (local.get $histA) (i32.and (local.get $j) (i32.const 1))) (i32.shl
+        (select
+          (i32.add (i32.sub (local.get $x) (local.get $base)) (i32.const 65536))
+          (i32.shr_u (local.get $x) (i32.const 16))
+          (i32.lt_u (i32.sub (local.get $x) (local.get $base)) (local.get $span)))
+        (i32.const 2))))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $each))))
+
   ;; hist[key - ($lo << 16)]++ for the elements whose key >>> 16 is in
   ;; [$lo, $lo + $bins) (hist: $bins * 65536 u32). Branch-free: elements
   ;; outside count into $spare (256 bytes), in a slot that rotates with the

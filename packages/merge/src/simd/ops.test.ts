@@ -3,7 +3,7 @@ import { compileMix } from "../methods/fused-mix";
 import { floatBits, keepRankRange } from "../methods/select";
 import { decodeMinusInto } from "../safetensors";
 import { SimdArena } from "./arena";
-import { setSimdKernels, simdCountKey, simdCountKeyBf16, simdHistHigh, simdHistWindow, simdKeepTop, simdMix, simdMixBf16 } from "./ops";
+import { setSimdKernels, simdCountKey, simdCountKeyBf16, simdHistHigh, simdHistHighBf16, simdHistWindow, simdKeepTop, simdMix, simdMixBf16 } from "./ops";
 
 /** Float32 values that exercise every branch: zeros of both signs, NaN, infinities, ties, denormals. */
 function awkward(n: number, seed: number): Float32Array {
@@ -165,6 +165,24 @@ describe("SIMD kernels match their JavaScript references bit for bit", () => {
     const win2 = new Uint32Array(3 * 65536);
     expect(simdHistWindow(bits, { lo, bins: 3, hist: win2 })).toBe(true);
     expect(same(win2, ewin)).toBe(true);
+  });
+
+  it("magnitude histograms of BF16 weights minus a base count like those of the decoded deltas", () => {
+    const n = 100_003;
+    const base = awkward(n, 5);
+    const halves = Uint16Array.from(floatBits(awkward(n, 6)), (bits) => bits >>> 16);
+    const raw = new Uint8Array(halves.buffer);
+    const bits = floatBits(decodeMinusInto("BF16", raw, base, new Float32Array(n)));
+    const key = (b: number) => b & 0x7fffffff;
+    for (const window of [null, { lo: (key(bits[777]!) >>> 16) - 1, bins: 3 }]) {
+      const size = (1 + (window?.bins ?? 0)) * 65536;
+      const tables = () => [new Uint32Array(size), new Uint32Array(size)] as const;
+      const [a, b] = tables();
+      const [ea, eb] = tables();
+      expect(simdHistHighBf16(raw, base, n, a, b, window)).toBe(true);
+      expect(simdHistHigh(bits, ea, eb, window)).toBe(true);
+      expect(Buffer.from(a.buffer).equals(Buffer.from(ea.buffer)) && Buffer.from(b.buffer).equals(Buffer.from(eb.buffer))).toBe(true);
+    }
   });
 
   it("top-k keeps the boundary key's first elements in index order, across calls", () => {

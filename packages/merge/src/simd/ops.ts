@@ -134,6 +134,18 @@ export function simdHistHigh(bits: Uint32Array, histA: Uint32Array, histB: Uint3
   );
 }
 
+/** `simdHistHigh` over the deltas of `bf16Weights` (n BF16 values) minus `base`, computed in the kernel. */
+export function simdHistHighBf16(bf16Weights: Uint8Array, base: Float32Array, n: number, histA: Uint32Array, histB: Uint32Array, window: WindowBins | null): boolean {
+  if (!enabled) return false;
+  return (
+    SimdArena.call([{ view: bf16Weights.subarray(0, 2 * n) }, { view: base.subarray(0, n) }, { view: histA, output: true }, { view: histB, output: true }], (_k, [w, b, a, h], _heap, arena) => {
+      const tables = { perThread: [a!, h!] as const };
+      arena.split("hist_high_bf16", n, [{ ptr: w!, stride: 2 }, { ptr: b!, stride: 4 }, "count", tables, { ...tables, alone: h! }, { value: window?.lo ?? 0 }, { value: window?.bins ?? 0 }]);
+      return true;
+    }) === true
+  );
+}
+
 /** The keys of `bits` inside `window`, counted into its histogram. */
 export function simdHistWindow(bits: Uint32Array, window: KeyWindow): boolean {
   if (!enabled) return false;
