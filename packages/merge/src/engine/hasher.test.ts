@@ -41,6 +41,23 @@ describe("the hashing thread", () => {
     expect(await hasher.digest("k")).toBe(expected);
   });
 
+  it("deals keys to its threads; a ticket is settled only once every earlier update, on any thread, is hashed", async () => {
+    hasher = new TensorHasher(2);
+    const big = new Uint8Array(new SharedArrayBuffer(64 << 20)).fill(5);
+    const small = new Uint8Array(new SharedArrayBuffer(16)).fill(6);
+    const first = hasher.update("big", big, false); // the first thread
+    const second = hasher.update("small", small, false); // the second: done long before the first
+    await hasher.settled(second);
+    expect(hasher.isSettled(first)).toBe(true);
+    expect({ big: await hasher.digest("big"), small: await hasher.digest("small") }).toEqual({ big: sha256(big.slice()), small: sha256(small.slice()) });
+    // A key keeps its thread: its bytes are hashed in order.
+    const parts = [1, 2, 3].map((v) => new Uint8Array(1 << 20).fill(v));
+    for (const [i, part] of parts.entries()) hasher.update(i % 2 ? "other" : "k", part.slice(), true);
+    hasher.update("k", parts[1]!.slice(), true);
+    expect(await hasher.digest("k")).toBe(sha256(parts[0]!, parts[2]!, parts[1]!));
+    expect(await hasher.digest("other")).toBe(sha256(parts[1]!));
+  });
+
   it("keeps the bytes waiting for it bounded: room() waits until it has caught up", async () => {
     hasher = new TensorHasher();
     const chunk = new Uint8Array(2 << 20).fill(3);
