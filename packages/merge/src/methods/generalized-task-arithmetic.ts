@@ -31,14 +31,14 @@
  */
 import { GraftError } from "../errors";
 import { SimdArena } from "../simd/arena";
-import { simdCountKeyBf16, simdMixBf16 } from "../simd/ops";
+import { simdCountKeyBf16, simdMixBf16, simdNthKeyBf16 } from "../simd/ops";
 import type { ParamValue, Prng, TensorKernel, TensorMergeInput } from "../types";
 import type { ConsensusMethod } from "./consensus";
 import { compileMix } from "./fused-mix";
 import { defineMethod, runKernelWhole, scratchOf, type GraftMergeMethod, type KernelContext } from "./kernel";
 import { param, type ChoiceParameterDef } from "./parameters";
 import { seedWordsFrom } from "./prng";
-import { countKeyIn } from "./select";
+import { countKeyIn, type KeyFloor, nthKeyIn } from "./select";
 import { RESCALE_MODES, type RescaleMode } from "./rescale";
 import { createSparsifier, isRandomSparsifier, type ChunkSparsifier, type SparsificationMethod } from "./sparsify";
 
@@ -144,6 +144,7 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
   const buffers: (Float32Array | null)[] = new Array(m).fill(null);
   const deltas: (Float32Array | null)[] = new Array(m).fill(null);
   const floors = new Int32Array(m);
+  const keyFloors: KeyFloor[] = new Array(m).fill(-1);
   const mix = compileMix(m, config.consensus);
 
   let divisorAll = 0;
@@ -190,13 +191,16 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
       };
       const countKey = (i: number, key: number): number =>
         (fromWeights ? simdCountKeyBf16(fromWeights[i]!, base, n, key) : null) ?? countKeyIn(delta(i), key);
+      const nthKey = (i: number, key: number, k: number): number =>
+        (fromWeights ? simdNthKeyBf16(fromWeights[i]!, base, n, key, k) : null) ?? nthKeyIn(delta(i), key, k);
       let applied = false;
       for (let i = 0; i < m; i++) {
         const sp = sparsifiers[i];
-        // A top-k filter is applied by the mix itself, as a key floor, except
-        // in the chunk where its boundary key's quota runs out.
-        const floor = sp ? (sp.keyFloor?.(chunk.offset, (key) => countKey(i, key)) ?? null) : -1;
-        floors[i] = floor ?? -1;
+        // A top-k filter is applied by the mix itself, as a key floor (two,
+        // split at an element, in the chunk where its boundary key's quota
+        // runs out); `apply` only where the filter cannot say.
+        const floor = sp ? (sp.keyFloor?.(chunk.offset, (key) => countKey(i, key), (key, k) => nthKey(i, key, k)) ?? null) : -1;
+        keyFloors[i] = floor ?? -1;
         if (floor === null) {
           const d = delta(i);
           // Beside the deltas in WebAssembly memory when they are there, so the SIMD kernels work in place.
@@ -207,9 +211,17 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
         } else deltas[i] = null;
       }
       const scale = config.consensus ? lambda : linearScale;
-      if (fromWeights && !applied && simdMixBf16(config.consensus, out, base, fromWeights, weights, n, scale, normalize, floors)) return;
-      for (let i = 0; i < m; i++) deltas[i] ??= delta(i);
-      mix(out, base, deltas as Float32Array[], weights, n, scale, normalize, floors);
+      // Mixed in ranges over which every model has one floor: split where a model's floor changes.
+      const cuts = [...new Set(keyFloors.flatMap((f) => (typeof f === "number" ? [] : [f.at])))].filter((at) => at > 0 && at < n).sort((a, b) => a - b);
+      const bounds = [0, ...cuts, n];
+      for (let r = 0; r + 1 < bounds.length; r++) {
+        const [from, to] = [bounds[r]!, bounds[r + 1]!];
+        keyFloors.forEach((f, i) => (floors[i] = typeof f === "number" ? f : from < f.at ? f.before : f.after));
+        const part = <T extends Float32Array | Uint8Array>(x: T, size = 1) => x.subarray(from * size, to * size) as T;
+        if (fromWeights && !applied && simdMixBf16(config.consensus, part(out), part(base), fromWeights.map((w) => part(w, 2)), weights, to - from, scale, normalize, floors)) continue;
+        for (let i = 0; i < m; i++) deltas[i] ??= delta(i);
+        mix(part(out), part(base), (deltas as Float32Array[]).map((d) => part(d)), weights, to - from, scale, normalize, floors);
+      }
     },
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SimdArena } from "../simd/arena";
 import { setSimdKernels } from "../simd/ops";
-import { argsortAscending, countKeyIn, floatBits, keepRankRange, keyAtRank, RadixScratch, RankRangeFilter, RankSelector } from "./select";
+import { argsortAscending, countKeyIn, floatBits, keepRankRange, type KeyFloor, keyAtRank, nthKeyIn, RadixScratch, RankRangeFilter, RankSelector } from "./select";
 import { decodeMinusInto } from "../safetensors";
 import { lcgData } from "./test-support";
 
@@ -36,34 +36,48 @@ describe("keepRankRange selects by magnitude rank without sorting", () => {
     }
   });
 
-  it("a key floor keeps what apply keeps, chunk by chunk, and gives way to apply where the boundary's quota runs out", () => {
+  it("a key floor keeps what apply keeps, chunk by chunk; where the boundary's quota runs out it splits in two, or gives way to apply", () => {
     for (const simd of [true, false]) {
       setSimdKernels(simd);
       const x = lcgData(10_000, 4).map((v) => Math.round(v * 8) / 8); // many elements share the boundary key
       const k = 3000;
       const b = keyAtRank(x, k - 1);
       const filter = () => new RankRangeFilter({ key: b.key, quota: k - b.greater }, null);
-      const applied = filter();
-      const floored = filter();
-      const nulls: number[] = [];
-      for (let offset = 0; offset < x.length; offset += 1000) {
-        const chunk = x.subarray(offset, offset + 1000);
-        const expected = new Float32Array(chunk.length);
-        applied.apply(offset, chunk, expected);
-        const got = new Float32Array(chunk.length);
-        const floor = floored.keyFloor(offset, (key) => countKeyIn(chunk, key));
-        if (floor === null) {
-          nulls.push(offset);
-          floored.apply(offset, chunk, got);
-        } else {
-          const bits = floatBits(chunk);
-          chunk.forEach((v, j) => (got[j] = (bits[j]! & 0x7fffffff) > floor ? v : 0));
-          expect(floor === b.key - 1 || floor === b.key).toBe(true);
+      for (const canSplit of [true, false]) {
+        const applied = filter();
+        const floored = filter();
+        const specials: { offset: number; floor: KeyFloor | null }[] = [];
+        for (let offset = 0; offset < x.length; offset += 1000) {
+          const chunk = x.subarray(offset, offset + 1000);
+          const expected = new Float32Array(chunk.length);
+          applied.apply(offset, chunk, expected);
+          const got = new Float32Array(chunk.length);
+          const floor = floored.keyFloor(offset, (key) => countKeyIn(chunk, key), canSplit ? (key, n) => nthKeyIn(chunk, key, n) : undefined);
+          if (floor === null) floored.apply(offset, chunk, got);
+          else {
+            const bits = floatBits(chunk);
+            const at = (j: number) => (typeof floor === "number" ? floor : j < floor.at ? floor.before : floor.after);
+            chunk.forEach((v, j) => (got[j] = (bits[j]! & 0x7fffffff) > at(j) ? v : 0));
+          }
+          if (floor === null || typeof floor !== "number") specials.push({ offset, floor });
+          else expect(floor === b.key - 1 || floor === b.key).toBe(true);
+          expect(floatBits(got)).toEqual(floatBits(expected));
         }
-        expect(floatBits(got)).toEqual(floatBits(expected));
+        // Exactly one chunk holds the last boundary element kept: split there, or left to apply.
+        expect(specials).toHaveLength(1);
+        if (canSplit) expect(specials[0]!.floor).toMatchObject({ before: b.key - 1, after: b.key });
+        else expect(specials[0]!.floor).toBeNull();
       }
-      // Exactly one chunk holds the last boundary element kept.
-      expect(nulls).toHaveLength(1);
+    }
+    setSimdKernels(true);
+  });
+
+  it("nthKeyIn finds the k-th element with a key, with and without SIMD", () => {
+    const x = Float32Array.from({ length: 1003 }, (_, i) => (i % 5 === 0 ? (i % 2 ? -0.5 : 0.5) : i));
+    const key = floatBits(Float32Array.of(0.5))[0]!;
+    for (const simd of [true, false]) {
+      setSimdKernels(simd);
+      expect([1, 2, 100, 201, 202].map((n) => nthKeyIn(x, key, n))).toEqual([0, 5, 495, 1000, -1]);
     }
     setSimdKernels(true);
   });

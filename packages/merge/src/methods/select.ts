@@ -27,7 +27,7 @@
  */
 
 import { SimdArena } from "../simd/arena";
-import { type KeyWindow, simdCountKey, simdHistHigh, simdHistHighBf16, simdHistWindow, simdKeepTop, simdSumU32, type WindowBins } from "../simd/ops";
+import { type KeyWindow, simdCountKey, simdHistHigh, simdHistHighBf16, simdHistWindow, simdKeepTop, simdNthKey, simdSumU32, type WindowBins } from "../simd/ops";
 
 const ABS_MASK = 0x7fffffff;
 const BINS = 65536;
@@ -55,6 +55,15 @@ export function countKeyIn(x: Float32Array, key: number): number {
   let count = 0;
   for (let i = 0; i < bits.length; i++) if ((bits[i]! & ABS_MASK) === key) count++;
   return count;
+}
+
+/** The index of the k-th (from 1) element of `x` with magnitude key `key`; -1 when there are fewer. */
+export function nthKeyIn(x: Float32Array, key: number, k: number): number {
+  const bits = floatBits(x);
+  const simd = simdNthKey(bits, key, k);
+  if (simd !== null) return simd;
+  for (let i = 0, seen = 0; i < bits.length; i++) if ((bits[i]! & ABS_MASK) === key && ++seen >= k) return i;
+  return -1;
 }
 
 /** Magnitude key of one float32 bit pattern. */
@@ -461,6 +470,9 @@ export function keyAtRank(x: Float32Array, rank: number): RankBoundary {
   return s.boundary(rank);
 }
 
+/** A magnitude-key floor for a chunk, or two: `before` for elements [0, at), `after` from `at` on. */
+export type KeyFloor = number | { at: number; before: number; after: number };
+
 /**
  * "Keep descending ranks [lo, hi)" over a tensor of n elements, given the
  * boundaries of ranks hi-1 (if hi < n) and lo-1 (if lo > 0). Element i is in
@@ -488,18 +500,27 @@ export class RankRangeFilter {
    * For a top-k filter (no lower rank): the magnitude key above which this
    * chunk keeps exactly its elements, counted as filtered — so a kernel can
    * test `key > floor` in place of `apply`. `countKey(key)`: how many of the
-   * chunk's elements have that magnitude key. Null when the boundary key's
-   * quota runs out inside the chunk: then call `apply`. Before the quota runs
-   * out every boundary element is kept (floor = key - 1), after it none.
+   * chunk's elements have that magnitude key. Before the quota of boundary
+   * elements runs out every one is kept (floor = key - 1), after it none
+   * (floor = key); in the chunk where it runs out, `nthKey(key, k)` (the
+   * index of the chunk's k-th element with that key) places the split, else
+   * null is returned and `apply` must be called.
    */
-  keyFloor(offset: number, countKey: (key: number) => number): number | null {
+  keyFloor(offset: number, countKey: (key: number) => number, nthKey?: (key: number, k: number) => number): KeyFloor | null {
     if (offset === 0) this.restart();
     const { hiKey, hiQuota } = this;
     if (this.loKey >= 0) return null;
     if (hiKey < 0) return -1;
     if (this.hiSeen >= hiQuota) return hiKey;
     const ties = countKey(hiKey);
-    if (this.hiSeen + ties > hiQuota) return null;
+    if (this.hiSeen + ties > hiQuota) {
+      // The quota runs out here: boundary elements up to the last one kept
+      // keep, later ones do not (two floors, split at that element).
+      const last = nthKey?.(hiKey, hiQuota - this.hiSeen) ?? -1;
+      if (last < 0) return null;
+      this.hiSeen += ties;
+      return { at: last + 1, before: hiKey - 1, after: hiKey };
+    }
     this.hiSeen += ties;
     return hiKey - 1;
   }

@@ -35,6 +35,7 @@ import { RESCALE_EPS, type RescaleMode } from "./rescale";
 import {
   argsortAscending,
   floatBits,
+  type KeyFloor,
   keyToMagnitude,
   magnitudeKey,
   RadixScratch,
@@ -73,11 +74,12 @@ export interface ChunkSparsifier {
   apply(offset: number, delta: Float32Array, out: Float32Array): void;
   /**
    * In place of `apply`, where the chunk's kept elements are exactly those
-   * whose magnitude key is above a floor and none is rescaled: that floor
-   * (see RankRangeFilter.keyFloor; `countKey` counts a key among the chunk's
-   * deltas), else null, and `apply` must be called.
+   * whose magnitude key is above a floor (or two, split at an element) and
+   * none is rescaled: that floor (see RankRangeFilter.keyFloor; `countKey`
+   * and `nthKey` look at the chunk's deltas), else null, and `apply` must be
+   * called.
    */
-  keyFloor?(offset: number, countKey: (key: number) => number): number | null;
+  keyFloor?(offset: number, countKey: (key: number) => number, nthKey?: (key: number, k: number) => number): KeyFloor | null;
 }
 
 export interface SparsifierSpec {
@@ -229,9 +231,9 @@ class RankRangeSparsifier implements ChunkSparsifier {
     this.filter.apply(offset, delta, out, this.scale);
   }
 
-  keyFloor(offset: number, countKey: (key: number) => number): number | null {
+  keyFloor(offset: number, countKey: (key: number) => number, nthKey?: (key: number, k: number) => number): KeyFloor | null {
     if (!this.filter) throw new Error("sparsifier: keyFloor before its scan passes");
-    return this.scale === 1 ? this.filter.keyFloor(offset, countKey) : null;
+    return this.scale === 1 ? this.filter.keyFloor(offset, countKey, nthKey) : null;
   }
 }
 

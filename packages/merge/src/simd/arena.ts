@@ -26,6 +26,8 @@ export interface KernelExports {
   gta_mix(out: number, base: number, ptrs: number, weights: number, m: number, from: number, n: number, scale: number, mode: number, normalize: number, acc: number, floors: number): void;
   count_key(src: number, n: number, key: number): number;
   count_key_bf16(src: number, base: number, n: number, key: number): number;
+  nth_key(src: number, n: number, key: number, k: number): number;
+  nth_key_bf16(src: number, base: number, n: number, key: number, k: number): number;
   sum_u32(src: number, n: number): number;
   /** gta_mix for 1-4 models, unrolled (mix-unrolled.ts). */
   gta_mix_1: KernelExports["gta_mix"];
@@ -59,6 +61,8 @@ const KERNEL_NAMES: readonly KernelName[] = [
   "gta_mix_4_bf16",
   "count_key",
   "count_key_bf16",
+  "nth_key",
+  "nth_key_bf16",
   "sum_u32",
   "hist_high",
   "hist_high_bf16",

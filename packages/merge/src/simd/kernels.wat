@@ -443,6 +443,61 @@
       (br $each)))
     (local.get $total))
 
+;; Where the k-th (from 1) of the n keys equal to $key is: its index, or -1
+  ;; when there are fewer. For floats at $src, then for BF16 weights at $src
+  ;; minus the float32 base at $minus.
+  (func (export "nth_key") (param $src i32) (param $n i32) (param $key i32) (param $k i32) (result i32)
+    (local $j i32) (local $main i32) (local $eq v128) (local $c i32) (local $seen i32)
+    (local.set $main (i32.and (local.get $n) (i32.const -4)))
+    ;; groups of four: only the group that reaches the k-th is looked at element by element
+    (block $done (loop $top
+      (br_if $done (i32.ge_u (local.get $j) (local.get $main)))
+      (local.set $eq (i32x4.eq (v128.and (v128.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))) (i32x4.splat (i32.const 0x7fffffff))) (i32x4.splat (local.get $key))))
+      (local.set $c (i32.popcnt (i32x4.bitmask (local.get $eq))))
+      (br_if $done (i32.ge_u (i32.add (local.get $seen) (local.get $c)) (local.get $k)))
+      (local.set $seen (i32.add (local.get $seen) (local.get $c)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $top)))
+    (block $tail (loop $each
+      (br_if $tail (i32.ge_u (local.get $j) (local.get $n)))
+      (if (i32.eq (i32.and (i32.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 0x7fffffff)) (local.get $key))
+        (then
+          (local.set $seen (i32.add (local.get $seen) (i32.const 1)))
+          (if (i32.ge_u (local.get $seen) (local.get $k)) (then (return (local.get $j))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $each)))
+    (i32.const -1))
+
+  (func (export "nth_key_bf16") (param $src i32) (param $minus i32) (param $n i32) (param $key i32) (param $k i32) (result i32)
+    (local $j i32) (local $main i32) (local $eq v128) (local $c i32) (local $seen i32)
+    (local.set $main (i32.and (local.get $n) (i32.const -4)))
+    ;; groups of four: only the group that reaches the k-th is looked at element by element
+    (block $done (loop $top
+      (br_if $done (i32.ge_u (local.get $j) (local.get $main)))
+      (local.set $eq (i32x4.eq (v128.and
+          (f32x4.sub
+            (i32x4.shl (i32x4.extend_low_i16x8_u (v128.load64_zero (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 1))))) (i32.const 16))
+            (v128.load (i32.add (local.get $minus) (i32.shl (local.get $j) (i32.const 2)))))
+          (i32x4.splat (i32.const 0x7fffffff))) (i32x4.splat (local.get $key))))
+      (local.set $c (i32.popcnt (i32x4.bitmask (local.get $eq))))
+      (br_if $done (i32.ge_u (i32.add (local.get $seen) (local.get $c)) (local.get $k)))
+      (local.set $seen (i32.add (local.get $seen) (local.get $c)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $top)))
+    (block $tail (loop $each
+      (br_if $tail (i32.ge_u (local.get $j) (local.get $n)))
+      (if (i32.eq (i32.and
+          (i32.reinterpret_f32 (f32.sub
+            (f32.reinterpret_i32 (i32.shl (i32.load16_u (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 1)))) (i32.const 16)))
+            (f32.load (i32.add (local.get $minus) (i32.shl (local.get $j) (i32.const 2))))))
+          (i32.const 0x7fffffff)) (local.get $key))
+        (then
+          (local.set $seen (i32.add (local.get $seen) (i32.const 1)))
+          (if (i32.ge_u (local.get $seen) (local.get $k)) (then (return (local.get $j))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $each)))
+    (i32.const -1))
+
   ;; The sum of n u32 counts at $src (modulo 2^32).
   (func (export "sum_u32") (param $src i32) (param $n i32) (result i32)
     (local $j i32) (local $main i32) (local $c v128) (local $total i32)

@@ -3,7 +3,7 @@ import { compileMix } from "../methods/fused-mix";
 import { floatBits, keepRankRange } from "../methods/select";
 import { decodeMinusInto } from "../safetensors";
 import { SimdArena } from "./arena";
-import { setSimdKernels, simdCountKey, simdCountKeyBf16, simdHistHigh, simdHistHighBf16, simdHistWindow, simdKeepTop, simdMix, simdMixBf16 } from "./ops";
+import { setSimdKernels, simdCountKey, simdCountKeyBf16, simdHistHigh, simdHistHighBf16, simdHistWindow, simdKeepTop, simdMix, simdMixBf16, simdNthKey, simdNthKeyBf16 } from "./ops";
 
 /** Float32 values that exercise every branch: zeros of both signs, NaN, infinities, ties, denormals. */
 function awkward(n: number, seed: number): Float32Array {
@@ -116,6 +116,11 @@ describe("SIMD kernels match their JavaScript references bit for bit", () => {
     const expected = floatBits(deltas).filter((b) => (b & 0x7fffffff) === key).length;
     expect(expected).toBeGreaterThan(100);
     expect(simdCountKeyBf16(raw, base, n, key)).toBe(expected);
+    // ... and finds the k-th of them where the decoded deltas have it.
+    for (const k of [1, 2, expected - 1, expected, expected + 1]) {
+      expect(simdNthKeyBf16(raw, base, n, key, k)).toBe(simdNthKey(floatBits(deltas), key, k));
+    }
+    expect(simdNthKey(floatBits(deltas), key, expected)).toBe(floatBits(deltas).findLastIndex((b) => (b & 0x7fffffff) === key));
   });
 
   it("mix writes nothing past n, in place in an arena and through staging", () => {

@@ -104,6 +104,18 @@ export function simdCountKeyBf16(bf16Weights: Uint8Array, base: Float32Array, n:
   );
 }
 
+/** The index of the k-th (from 1) element of `bits` with magnitude key `key` (-1: fewer); null when not run. */
+export function simdNthKey(bits: Uint32Array, key: number, k: number): number | null {
+  if (!enabled) return null;
+  return SimdArena.call([{ view: bits }], (kernels, [b]) => kernels.nth_key(b!, bits.length, key, k));
+}
+
+/** `simdNthKey` over the deltas of `bf16Weights` (n BF16 values) minus `base`. */
+export function simdNthKeyBf16(bf16Weights: Uint8Array, base: Float32Array, n: number, key: number, k: number): number | null {
+  if (!enabled) return null;
+  return SimdArena.call([{ view: bf16Weights.subarray(0, 2 * n) }, { view: base.subarray(0, n) }], (kernels, [w, b]) => kernels.nth_key_bf16(w!, b!, n, key, k));
+}
+
 /** A run of high bins [lo, lo + bins) whose keys are counted at full resolution. */
 export interface WindowBins {
   lo: number;
