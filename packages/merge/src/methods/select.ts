@@ -128,19 +128,6 @@ class CountTables {
     return new CountTables(arena, table(arena, length), table(arena, length));
   }
 
-  /**
-   * Counts `bits` from now on with `window` at full resolution. `counted`:
-   * the chunks already counted without it, whose keys in the window are
-   * moved there (recounted, then taken out of the high bins).
-   */
-  openWindow(window: WindowBins, counted: Uint32Array[]): void {
-    this.window = window;
-    this.a.fill(0, window.lo, window.lo + window.bins);
-    this.b.fill(0, window.lo, window.lo + window.bins);
-    const hist = this.a.subarray(BINS, (1 + window.bins) * BINS);
-    for (const bits of counted) countWindow(bits, { ...window, hist });
-  }
-
   count(bits: Uint32Array): void {
     const { a, window } = this;
     if (simdHistHigh(bits, a, this.b, window)) return;
@@ -270,28 +257,41 @@ export class RankSelector {
     }
     const tables = this.tablesFor(SimdArena.owning(x));
     if (first && this.windowed && x.length > 0) {
-      // The start of the first chunk suggests the boundary's bin; from then
-      // on the bins around it are counted at full resolution.
       const head = bits.subarray(0, WINDOW_SAMPLE);
-      tables.count(head);
-      this.window = { lo: this.guessWindow(tables, Math.floor((this.ranks[0]! * head.length) / this.total!)), bins: WINDOW_BINS };
-      tables.openWindow(this.window, [head]);
-      if (bits.length > head.length) tables.count(bits.subarray(head.length));
-    } else tables.count(bits);
+      this.placeWindow(tables, head.length, () => (tables.count(head), true));
+    }
+    tables.count(bits);
   }
 
   /**
    * `pass0` over a chunk given as BF16 weights and the base, its deltas
    * computed in the SIMD kernel instead of read from memory. False (nothing
-   * counted) where that does not apply: norms tracked, the first chunk (its
-   * start guesses the window from decoded deltas), or no SIMD.
+   * counted) where that does not apply: norms tracked, or no SIMD.
    */
   pass0Bf16(bf16Weights: Uint8Array, base: Float32Array, n: number): boolean {
     const arena = SimdArena.owning(base);
-    if (this.track || this.count === 0 || !arena) return false;
+    if (this.track || !arena) return false;
     const tables = this.tablesFor(arena);
+    if (this.count === 0 && this.windowed && n > 0) {
+      const head = Math.min(n, WINDOW_SAMPLE);
+      if (!this.placeWindow(tables, head, () => tables.countBf16(bf16Weights.subarray(0, 2 * head), base.subarray(0, head), head))) return false;
+    }
     if (!tables.countBf16(bf16Weights, base, n)) return false;
     this.count += n;
+    return true;
+  }
+
+  /**
+   * The start of the first chunk suggests the boundary's bin: `countHead`
+   * counts its high bits, which place the window; the counts are then
+   * cleared, and the whole chunk is counted again with the window open.
+   * False when `countHead` did not run.
+   */
+  private placeWindow(tables: CountTables, headLength: number, countHead: () => boolean): boolean {
+    if (!countHead()) return false;
+    this.window = tables.window = { lo: this.guessWindow(tables, Math.floor((this.ranks[0]! * headLength) / this.total!)), bins: WINDOW_BINS };
+    tables.a.fill(0, 0, BINS);
+    tables.b.fill(0, 0, BINS);
     return true;
   }
 
@@ -300,7 +300,7 @@ export class RankSelector {
     if (this.tables && this.tables.arena !== arena) this.drainTables(); // the data moved: count beside it
     if (!this.tables) {
       this.tables = CountTables.in(arena, this.windowed ? WINDOW_BINS : 0);
-      if (this.window) this.tables.openWindow(this.window, []);
+      this.tables.window = this.window;
     }
     return this.tables;
   }
