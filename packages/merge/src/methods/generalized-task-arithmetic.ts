@@ -22,12 +22,12 @@
  * first; the merge pass then sparsifies each chunk into one reusable
  * chunk-sized buffer per model and mixes in one fused loop (float32, see
  * fused-mix.ts). A top-k filter without rescale needs no buffer: the mix
- * applies it as a magnitude-key floor while it reads the deltas, except in
- * the one chunk per tensor where the boundary key's quota runs out. For BF16
- * checkpoints the SIMD mix reads the stored weights and subtracts the base
- * itself, so those deltas are never written to memory. Nothing
- * tensor-sized is held per model except by DELLA on tensors of rank < 2 (one
- * row: gathered whole).
+ * applies it as a magnitude-key floor while it reads the deltas (in the one
+ * chunk per tensor where the boundary key's quota runs out, as two floors
+ * over two ranges). For BF16 checkpoints the SIMD kernels read the stored
+ * weights and subtract the base themselves, so those deltas are never
+ * written to memory. Nothing tensor-sized is held per model except by DELLA
+ * on tensors of rank < 2 (one row: gathered whole).
  */
 import { GraftError } from "../errors";
 import { SimdArena } from "../simd/arena";
