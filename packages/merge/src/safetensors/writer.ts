@@ -37,23 +37,33 @@ const O_DIRECT: number = (constants as Record<string, number>).O_DIRECT ?? 0;
 // Node provides WebAssembly at run time; the ES library types used here do not declare it.
 const WasmMemory = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly.Memory;
 
+/** Buffers a writer can have filled or in flight at once: WRITES_IN_FLIGHT + 1 sent, one being filled. */
+const BUFFERS_PER_WRITER = WRITES_IN_FLIGHT + 2;
+
 /**
- * A write buffer at a page-aligned address, as direct I/O requires (plain
- * typed arrays carry no alignment guarantee; a WebAssembly memory starts on a
- * page).
+ * A writer's write buffers at page-aligned addresses, as direct I/O requires
+ * (plain typed arrays carry no alignment guarantee; a WebAssembly memory
+ * starts on a page). One memory for all of them: each memory reserves
+ * gigabytes of address space until it is collected.
  */
-function alignedBuffer(): Uint8Array {
-  return new Uint8Array(new WasmMemory({ initial: BUFFER_BYTES / 65536 }).buffer, 0, BUFFER_BYTES);
+function alignedBuffers(): Uint8Array[] {
+  const memory = new WasmMemory({ initial: (BUFFERS_PER_WRITER * BUFFER_BYTES) / 65536 });
+  return Array.from({ length: BUFFERS_PER_WRITER }, (_, i) => new Uint8Array(memory.buffer, i * BUFFER_BYTES, BUFFER_BYTES));
 }
 
-/** Opens the temporary file for direct writes when the file system takes them (probed with one aligned block), else for buffered ones. */
-async function openForWriting(tmpPath: string, tryDirect: boolean): Promise<{ fh: FileHandle; direct: boolean }> {
+/**
+ * Opens the temporary file for direct writes when the file system takes them
+ * (probed with one aligned block), returning the aligned buffers to write
+ * from; else for buffered writes (buffers: null).
+ */
+async function openForWriting(tmpPath: string, tryDirect: boolean): Promise<{ fh: FileHandle; buffers: Uint8Array[] | null }> {
   if (O_DIRECT && tryDirect) {
     let fh: FileHandle | null = null;
     try {
       fh = await open(tmpPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_DIRECT);
-      await fh.write(alignedBuffer(), 0, DIRECT_ALIGNMENT, 0);
-      return { fh, direct: true };
+      const buffers = alignedBuffers();
+      await fh.write(buffers[0]!, 0, DIRECT_ALIGNMENT, 0);
+      return { fh, buffers };
     } catch (e) {
       await fh?.close().catch(() => {});
       // Only a refused direct write falls back; other failures are the caller's to see.
@@ -61,7 +71,7 @@ async function openForWriting(tmpPath: string, tryDirect: boolean): Promise<{ fh
       if (fh) await rm(tmpPath, { force: true });
     }
   }
-  return { fh: await open(tmpPath, "wx"), direct: false };
+  return { fh: await open(tmpPath, "wx"), buffers: null };
 }
 
 export interface TensorSink {
@@ -101,14 +111,14 @@ export async function createSafetensorsWriter(
 ): Promise<SafetensorsWriter> {
   const layout = planFile(tensors, metadata, path, options.reserveMetadataBytes ?? 0);
   const tmpPath = `${path}.tmp-${randomBytes(6).toString("hex")}`;
-  let opened: { fh: FileHandle; direct: boolean };
+  let opened: Awaited<ReturnType<typeof openForWriting>>;
   try {
     opened = await openForWriting(tmpPath, options.direct ?? true);
   } catch (e) {
     throw ioError(e, tmpPath);
   }
   const fileSize = layout.headerBytes.byteLength + layout.dataByteLength;
-  const writer = new StreamingWriter(path, tmpPath, opened.fh, opened.direct, layout.tensors, layout.headerBytes.byteLength, fileSize);
+  const writer = new StreamingWriter(path, tmpPath, opened.fh, opened.buffers, layout.tensors, layout.headerBytes.byteLength, fileSize);
   try {
     // Direct writes cover the file in whole buffers from offset 0: the header opens the first.
     await writer.start(layout.headerBytes);
@@ -133,17 +143,30 @@ class StreamingWriter implements SafetensorsWriter {
   private partial = 0;
   private busy = false;
   private state: "open" | "finished" | "aborted" = "open";
+  /** Written around the page cache (O_DIRECT), from aligned buffers. */
+  readonly direct: boolean;
 
   constructor(
     readonly path: string,
     private readonly tmpPath: string,
     private fh: FileHandle,
-    /** Written around the page cache (O_DIRECT), in aligned buffers. */
-    readonly direct: boolean,
+    /** Aligned buffers when the file is written around the page cache (O_DIRECT); null otherwise. */
+    alignedBuffers: Uint8Array[] | null,
     private readonly tensors: readonly PlannedTensor[],
     private readonly headerByteLength: number,
     readonly fileSize: number,
-  ) {}
+  ) {
+    this.direct = alignedBuffers !== null;
+    if (alignedBuffers) this.spare.push(...alignedBuffers);
+  }
+
+  /** A buffer to fill when none is spare (aligned ones, a set at a time, when writing directly). */
+  private freshBuffer(): Uint8Array {
+    if (!this.direct) return new Uint8Array(BUFFER_BYTES);
+    const [buffer, ...more] = alignedBuffers();
+    this.spare.push(...more);
+    return buffer!;
+  }
 
   /** Writes the header: into the first buffer when writing directly, else straight to the file. */
   async start(header: Uint8Array): Promise<void> {
@@ -196,7 +219,7 @@ class StreamingWriter implements SafetensorsWriter {
   /** Copies `bytes` into buffers, sending each one to the file once it is full; the caller may reuse `bytes` on return. */
   private async append(bytes: Uint8Array): Promise<void> {
     for (let done = 0; done < bytes.byteLength; ) {
-      this.buffer ??= this.spare.pop() ?? (this.direct ? alignedBuffer() : new Uint8Array(BUFFER_BYTES));
+      this.buffer ??= this.spare.pop() ?? this.freshBuffer();
       const n = Math.min(BUFFER_BYTES - this.buffered, bytes.byteLength - done);
       this.buffer.set(bytes.subarray(done, done + n), this.buffered);
       this.buffered += n;
