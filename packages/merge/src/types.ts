@@ -52,9 +52,10 @@ export interface ModelTensor {
   weights(): Float32Array;
   delta(): Float32Array;
   /**
-   * The stored BF16 weights, as raw bytes beside the decoded base in
-   * WebAssembly memory, when this input is such a checkpoint chunk: a SIMD
-   * kernel can then compute the delta itself instead of reading `delta()`.
+   * The stored BF16 weights of the whole chunk, as raw bytes beside the
+   * decoded base in WebAssembly memory, when this input is such a checkpoint
+   * chunk: a SIMD kernel can then compute the delta itself instead of
+   * reading `delta()`.
    */
   bf16Weights?(): Uint8Array | null;
 }

@@ -118,7 +118,9 @@ export class ChunkBuffers {
         return delta;
       };
       const bf16Weights = (): Uint8Array | null =>
-        isCheckpoint && raw && "bytes" in raw && raw.dtype === "BF16" && arena && baseValues && arena.owns(raw.bytes) && arena.owns(baseValues) ? raw.bytes : null;
+        isCheckpoint && raw && "bytes" in raw && raw.dtype === "BF16" && raw.bytes.byteLength >= 2 * length && arena && baseValues && arena.owns(raw.bytes) && arena.owns(baseValues)
+          ? raw.bytes
+          : null;
       return { weights: getWeights, delta: getDelta, bf16Weights };
     });
     return { offset, length, base: baseValues, models: views };

@@ -164,7 +164,7 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
         if (!sp || pass >= sp.scanPasses) continue;
         // BF16 checkpoints: the SIMD kernel computes the deltas from the stored weights, without writing them.
         const raw = chunk.base ? chunk.models[i].bf16Weights?.() : null;
-        if (raw && raw.byteLength >= 2 * chunk.length && sp.scanWeights?.(pass, chunk.offset, raw, chunk.base!, chunk.length)) continue;
+        if (raw && sp.scanWeights?.(pass, chunk.offset, raw, chunk.base!, chunk.length)) continue;
         sp.scan(pass, chunk.offset, chunk.models[i].delta());
       }
     },
@@ -183,7 +183,7 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
       // weights and subtract the base themselves, so no delta is decoded into
       // memory, unless a model's trim needs `apply` in this chunk.
       const raw = chunk.models.map((model) => model.bf16Weights?.() ?? null);
-      const fromWeights = raw.every((r) => r !== null && r.byteLength >= 2 * n) ? (raw as Uint8Array[]) : null;
+      const fromWeights = raw.every((r) => r !== null) ? (raw as Uint8Array[]) : null;
       const delta = (i: number): Float32Array => {
         const d = chunk.models[i].delta();
         if (d.length !== n) throw new GraftError("MISMATCH", `${where}: model ${i} chunk has ${d.length} elements, expected ${n}`);
