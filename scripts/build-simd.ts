@@ -1,6 +1,6 @@
 /**
- * Compiles packages/merge/src/simd/kernels.wat, with the unrolled mix kernels
- * of mix-unrolled.ts, into kernels.wasm.ts (the
+ * Compiles packages/merge/src/simd/kernels.wat, with the unrolled kernels of
+ * mix-unrolled.ts and probe-unrolled.ts, into kernels.wasm.ts (the
  * binary as base64), so the library needs no build step and no file lookup at
  * run time. Run after editing the .wat: `pnpm build:simd`.
  */
@@ -8,13 +8,17 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import wabtInit from "wabt";
 import { UNROLLED_MIX_MODELS, unrolledMixWat } from "../packages/merge/src/simd/mix-unrolled";
+import { UNROLLED_PROBE_MODELS, unrolledProbeWat } from "../packages/merge/src/simd/probe-unrolled";
 
 const dir = join(import.meta.dirname, "..", "packages", "merge", "src", "simd");
 const wabt = await wabtInit();
-// The unrolled mix kernels are generated (WebAssembly text has no macros) and
+// The unrolled kernels are generated (WebAssembly text has no macros) and
 // join the module before its closing parenthesis.
 const source = readFileSync(join(dir, "kernels.wat"), "utf8").trimEnd();
-const unrolled = [false, true].flatMap((bf16) => UNROLLED_MIX_MODELS.map((m) => unrolledMixWat(m, bf16)));
+const unrolled = [
+  ...[false, true].flatMap((bf16) => UNROLLED_MIX_MODELS.map((m) => unrolledMixWat(m, bf16))),
+  ...UNROLLED_PROBE_MODELS.map((m) => unrolledProbeWat(m)),
+];
 const text = `${source.slice(0, -1)}${unrolled.join("")})\n`;
 const module = wabt.parseWat("kernels.wat", text, { simd: true, bulk_memory: true, threads: true });
 const { buffer } = module.toBinary({});

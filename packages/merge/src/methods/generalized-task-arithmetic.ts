@@ -31,7 +31,7 @@
  */
 import { GraftError } from "../errors";
 import { SimdArena } from "../simd/arena";
-import { simdCountKeyBf16, simdMixBf16, simdNthKeyBf16 } from "../simd/ops";
+import { simdCountKeyBf16, simdMixBf16, simdNthKeyBf16, simdRankProbesBf16 } from "../simd/ops";
 import type { ParamValue, Prng, TensorKernel, TensorMergeInput } from "../types";
 import type { ConsensusMethod } from "./consensus";
 import { compileMix } from "./fused-mix";
@@ -159,13 +159,22 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
       return sparsifiers.reduce((a, sp) => Math.max(a, sp ? sp.scanPasses : 0), 0);
     },
     scan(pass, chunk) {
+      const { base, offset, length: n } = chunk;
+      const scanning = sparsifiers.map((sp) => (sp && pass < sp.scanPasses ? sp : null));
+      // BF16 checkpoints: the SIMD kernels compute the deltas from the stored weights, without writing them.
+      const raw = chunk.models.map((model, i) => (base && scanning[i] ? (model.bf16Weights?.() ?? null) : null));
+      // Models whose pass is a rank probe are probed together: one call, the base read once.
+      const probing = scanning.flatMap((sp, i) => {
+        const key = raw[i] ? (sp?.probeKey?.(pass, offset, raw[i]!, base!, n) ?? null) : null;
+        return key === null ? [] : [{ i, key }];
+      });
+      const counts = probing.length > 0 ? simdRankProbesBf16(probing.map(({ i }) => raw[i]!), base!, n, probing.map(({ key }) => key)) : null;
+      counts?.forEach((c, j) => scanning[probing[j]!.i]!.probed!(offset, c, n));
       for (let i = 0; i < m; i++) {
-        const sp = sparsifiers[i];
-        if (!sp || pass >= sp.scanPasses) continue;
-        // BF16 checkpoints: the SIMD kernel computes the deltas from the stored weights, without writing them.
-        const raw = chunk.base ? chunk.models[i].bf16Weights?.() : null;
-        if (raw && sp.scanWeights?.(pass, chunk.offset, raw, chunk.base!, chunk.length)) continue;
-        sp.scan(pass, chunk.offset, chunk.models[i].delta());
+        const sp = scanning[i];
+        if (!sp || (counts && probing.some((p) => p.i === i))) continue;
+        if (raw[i] && sp.scanWeights?.(pass, offset, raw[i]!, base!, n)) continue;
+        sp.scan(pass, offset, chunk.models[i].delta());
       }
     },
     endScan(pass) {

@@ -97,19 +97,12 @@ describe("RankSelector finds a single boundary in one pass when the first chunk 
     return { key: keys[rank]!, greater: keys.filter((k) => k > keys[rank]!).length };
   }
 
-  /** Streams `chunks` through pass 0 (and pass 1 when needed); returns the boundary and whether pass 1 ran. */
+  /** Streams `chunks` through the passes the selector needs; returns the boundary and how many passes ran. */
   function select(chunks: Float32Array[], rank: number) {
     const total = chunks.reduce((a, c) => a + c.length, 0);
-    const s = new RankSelector([rank], false, total);
-    for (const c of chunks) s.pass0(c);
-    s.end0();
-    const twoPasses = s.needsPass1;
-    if (twoPasses) {
-      for (const c of chunks) s.pass1(c);
-      s.end1();
-    }
+    const s = new RankSelector([rank], false, total).selectIn(chunks);
     const { key, greater } = s.boundary(rank);
-    return { key, greater, twoPasses };
+    return { key, greater, twoPasses: s.passes > 1 };
   }
 
   const chunked = (x: Float32Array, len: number) => Array.from({ length: Math.ceil(x.length / len) }, (_, i) => x.subarray(i * len, (i + 1) * len));
@@ -129,6 +122,41 @@ describe("RankSelector finds a single boundary in one pass when the first chunk 
     const skewed = x.map((v, i) => (i < 5_000 ? v * 1000 : v));
     const got = select(chunked(skewed, 5_000), rank);
     expect(got).toEqual({ ...expectedBoundary(skewed, rank), twoPasses: true });
+  });
+
+  it("on deltas with few distinct magnitudes, probes the key its sample suggests with two counts, in one pass", () => {
+    // Multiples of 1/16: the boundary key holds percents of the tensor, as deltas between BF16 checkpoints do.
+    const quantised = lcgData(300_000, 11).map((v) => Math.round(v * 16) / 16);
+    const chunks = chunked(quantised, 70_000);
+    for (const simd of [true, false]) {
+      setSimdKernels(simd);
+      for (const q of [0.05, 0.2, 0.5]) {
+        const r = Math.floor(quantised.length * q);
+        const s = new RankSelector([r], false, quantised.length).selectIn(chunks);
+        const expected = expectedBoundary(quantised, r);
+        expect({ key: s.boundary(r).key, greater: s.boundary(r).greater, passes: s.passes }).toEqual({ ...expected, passes: 1 });
+        // It counted the boundary key per chunk on the way, for the filter.
+        expect(s.boundaryTies).toEqual(chunks.map((c) => countKeyIn(c, expected.key)));
+      }
+    }
+    setSimdKernels(true);
+  });
+
+  it("a probe that misses (its sample misled it) is followed by a histogram pass, with the same answer", () => {
+    const quantised = lcgData(300_000, 12).map((v) => Math.round(v * 16) / 16);
+    // The first 70 000 elements are eight times larger: their quantiles point at a key far above the tensor's.
+    const misleading = quantised.map((v, i) => (i < 70_000 ? v * 8 : v));
+    const r = Math.floor(misleading.length * 0.2);
+    const chunks = chunked(misleading, 70_000);
+    const s = new RankSelector([r], false, misleading.length);
+    for (const c of chunks) s.scan(c);
+    expect(s.probing).toBe(true);
+    s.endPass();
+    s.selectIn(chunks);
+    const expected = expectedBoundary(misleading, r);
+    expect({ key: s.boundary(r).key, greater: s.boundary(r).greater }).toEqual(expected);
+    expect(s.passes).toBeGreaterThan(1);
+    expect(s.boundaryTies).toBeNull();
   });
 
   it("counts beside the data in WebAssembly memory, and stays exact when chunks come from different memories", () => {
@@ -164,17 +192,14 @@ describe("RankSelector over BF16 weights", () => {
       const fromWeights = new RankSelector([rank], false, n);
       let taken = 0;
       for (const s of [fromDeltas, fromWeights]) {
-        for (let pass = 0; pass < 2; pass++) {
+        for (let pass = 0; !s.done; pass++) {
           for (let o = 0; o < n; o += chunk) {
             const len = Math.min(chunk, n - o);
-            const viaWeights = s === fromWeights && pass === 0 && s.pass0Bf16(raw.subarray(2 * o, 2 * (o + len)), base.subarray(o, o + len), len);
+            const viaWeights = s === fromWeights && pass === 0 && s.scanBf16(raw.subarray(2 * o, 2 * (o + len)), base.subarray(o, o + len), len);
             if (viaWeights) taken++;
-            else if (pass === 0) s.pass0(deltas.subarray(o, o + len));
-            else s.pass1(deltas.subarray(o, o + len));
+            else s.scan(deltas.subarray(o, o + len));
           }
-          if (pass === 0) s.end0();
-          else if (s.needsPass1) s.end1();
-          if (!s.needsPass1) break;
+          s.endPass();
         }
       }
       // Every chunk counted from the weights, the first one's start placing the window.

@@ -11,8 +11,9 @@
  *    low 16 bits inside the selected bins) — O(n), no copy — and, optionally,
  *    the L1/L2 mass above each boundary, so a norm rescale needs no extra pass.
  *    For a single rank it usually needs one pass: the start of the first
- *    chunk suggests where the boundary lies, and the first pass also counts
- *    the low bits of a window of bins around it;
+ *    chunk suggests where the boundary lies, and the first pass either
+ *    checks that key with two counts (a probe) or also counts the low bits
+ *    of a window of bins around it;
  *  - `RankRangeFilter`: applies "keep descending ranks [lo, hi)" chunk by chunk;
  *  - `argsortAscending`: a stable LSD radix sort (3 passes of 11 bits) on
  *    uint32 keys, used per row by DELLA.
@@ -27,7 +28,21 @@
  */
 
 import { SimdArena } from "../simd/arena";
-import { type KeyWindow, simdCountKey, simdHistHigh, simdHistHighBf16, simdHistWindow, simdKeepTop, simdNthKey, simdSumU32, type WindowBins } from "../simd/ops";
+import {
+  type KeyWindow,
+  type RankProbe,
+  simdCountKey,
+  simdCountKeyBf16,
+  simdHistHigh,
+  simdHistHighBf16,
+  simdHistWindow,
+  simdKeepTop,
+  simdNthKey,
+  simdRankProbe,
+  simdRankProbeBf16,
+  simdSumU32,
+  type WindowBins,
+} from "../simd/ops";
 
 const ABS_MASK = 0x7fffffff;
 const BINS = 65536;
@@ -37,9 +52,9 @@ const BINS = 65536;
  * drift of a tensor's magnitudes between its first chunk and the whole.
  */
 const WINDOW_BINS = 4;
-/** Elements at the start of a tensor from which the window is guessed (they are counted again, into it). */
-const WINDOW_SAMPLE = 1 << 18;
-/** Memory a selector borrows from the data's arena: two tables of high bits and a window. */
+/** Elements at the start of a tensor that suggest its boundary (they are counted again in the first pass). */
+const SAMPLE = 1 << 16;
+/** Memory a selector borrows from the data's arena at most: two tables of high bits and a window. */
 export const SELECTOR_TABLE_BYTES = 2 * (1 + WINDOW_BINS) * BINS * 4;
 
 /** The float32 bit patterns of `x`, as a zero-copy view. */
@@ -156,6 +171,18 @@ class CountTables {
     }
   }
 
+  /** The high bin holding descending rank `rank` of the counts (outside any window), with the counts above it and in it. */
+  binAtRank(rank: number): { bin: number; above: number; inBin: number } {
+    let above = 0;
+    // Keys are at most 0x7fffffff: high bins stop at 0x7fff.
+    for (let b = 0x7fff; b >= 0; b--) {
+      const inBin = this.a[b]! + this.b[b]!;
+      if (above + inBin > rank) return { bin: b, above, inBin };
+      above += inBin;
+    }
+    return { bin: 0, above, inBin: 0 };
+  }
+
   /** Adds the low-bit counts of window bin `w` (0-based) to `into`. */
   addWindowBinTo(w: number, into: Uint32Array): void {
     const from = (1 + w) * BINS;
@@ -195,17 +222,26 @@ function countWindow(bits: Uint32Array, window: KeyWindow): void {
   }
 }
 
+type Phase = "probe" | "high" | "low";
+
 /**
- * Streaming selection of the keys at several descending ranks. Feed every
- * chunk, in order, to `pass0` and call `end0`; unless that found every
- * boundary (`needsPass1` false), feed them again to `pass1` and call `end1`.
- * Then `boundary(rank)` answers. Sums are accumulated in element order, so
- * results do not depend on how the tensor was chunked.
+ * Streaming selection of the keys at several descending ranks, in passes
+ * over the chunks: each chunk in order to `scan` (or `scanBf16`), then
+ * `endPass`, until `done`; then `boundary(rank)` answers. A pass is one of:
  *
- * With a single rank, no norms and the element count known up front, the
- * first pass also counts the low bits of a window of high bins around the
- * boundary its first chunk suggests; when the boundary falls in that window,
- * the second pass is skipped.
+ *  - probe: the key the start of the first chunk suggests is checked with two
+ *    counts (keys above it, keys at least it) instead of a histogram. Chosen
+ *    when that key alone clearly holds the rank in the sample: deltas between
+ *    BF16 checkpoints take few distinct values, so one key often holds
+ *    percents of a tensor. A probe that misses is followed by high;
+ *  - high: a histogram of the keys' high 16 bits and, with a single rank, a
+ *    window of bins around the suggested boundary at full resolution: a
+ *    boundary in the window is resolved there;
+ *  - low: the low 16 bits of the keys in the bins of unresolved boundaries.
+ *
+ * The sample and the probe apply with a single rank, no norms and the element
+ * count known up front. Sums are accumulated in element order, so results do
+ * not depend on how the tensor was chunked.
  */
 export class RankSelector {
   readonly ranks: readonly number[];
@@ -213,20 +249,32 @@ export class RankSelector {
   private readonly hiHist = new Uint32Array(BINS);
   private readonly hiAbs: Float64Array | null;
   private readonly hiSq: Float64Array | null;
+  private phase: Phase = "high";
+  private passCount = 0;
+  /** Elements seen in this pass. */
+  private seen = 0;
   private targets: Target[] = [];
   private lowBins = new Map<number, LowBin>();
   private results = new Map<number, RankBoundary>();
   private tables: CountTables | null = null;
-  /** The first pass's window of high bins counted at full resolution. */
+  /** The high pass's window of high bins counted at full resolution. */
   private window: WindowBins | null = null;
   /** Window counts of tables set aside when the data moved to another arena. */
   private windowSpill: Uint32Array | null = null;
-  /** Totals over the whole tensor (when tracked): sum |x|, sum x^2, max |x|. */
+  /** The probed key and its counts so far. */
+  private probe: { key: number; above: number; atLeast: number } | null = null;
+  /** Elements with the probed key, chunk by chunk. */
+  private chunkTies: number[] = [];
+  /** Whether the boundary is the probed key (then `chunkTies` counts the boundary key per chunk). */
+  private probeHit = false;
+  /** Where the sample put the window, for a high pass after a probe that missed. */
+  private guessedLo = 0;
+  private sampleTaken = false;
+  /** Totals over the whole tensor (when tracked): sum |x|, sum x^2. */
   totalAbs = 0;
   totalSq = 0;
-  count = 0;
 
-  /** `total`: the number of elements that pass0 will see, when known (enables the single-pass window). */
+  /** `total`: the number of elements each pass will see, when known (enables the sample, the window and the probe). */
   constructor(
     ranks: readonly number[],
     trackNorms: boolean,
@@ -238,86 +286,144 @@ export class RankSelector {
     this.hiSq = trackNorms ? new Float64Array(BINS) : null;
   }
 
-  /** Whether the boundaries still need `pass1` (known after `end0`). */
-  get needsPass1(): boolean {
-    return this.results.size < this.ranks.length;
+  /** Whether every boundary is known (after an `endPass`). */
+  get done(): boolean {
+    return this.results.size === this.ranks.length;
   }
 
-  private get windowed(): boolean {
-    return this.ranks.length === 1 && this.total !== undefined && this.total > 0;
+  /** Passes ended so far. */
+  get passes(): number {
+    return this.passCount;
   }
 
-  pass0(x: Float32Array): void {
+  /** Whether the pass under way is a probe. */
+  get probing(): boolean {
+    return this.phase === "probe";
+  }
+
+  private get sampled(): boolean {
+    return this.ranks.length === 1 && !this.track && this.total !== undefined && this.total > 0;
+  }
+
+  /** Whether this chunk starts the first pass, where the sample is taken (once). */
+  private startsSample(n: number): boolean {
+    return !this.sampleTaken && this.passCount === 0 && this.seen === 0 && this.sampled && n > 0;
+  }
+
+  scan(x: Float32Array): void {
     const bits = floatBits(x);
-    const first = this.count === 0;
-    this.count += x.length;
-    if (this.track) {
-      this.pass0Tracked(x, bits);
+    if (this.phase === "low") {
+      this.seen += x.length;
+      this.scanLow(x, bits);
       return;
     }
-    const tables = this.tablesFor(SimdArena.owning(x));
-    if (first && this.windowed && x.length > 0) {
-      const head = bits.subarray(0, WINDOW_SAMPLE);
-      this.placeWindow(tables, head.length, () => (tables.count(head), true));
+    if (this.track) {
+      this.seen += x.length;
+      this.scanTracked(x, bits);
+      return;
     }
-    tables.count(bits);
+    if (this.startsSample(x.length)) {
+      const head = bits.subarray(0, SAMPLE);
+      this.sample(SimdArena.owning(x), head.length, (tables) => (tables.count(head), true), (key) => countKeyIn(x.subarray(0, head.length), key));
+    }
+    if (this.probe) this.addProbe(simdRankProbe(bits, this.probe.key) ?? rankProbeIn(bits, this.probe.key), x.length);
+    else {
+      this.seen += x.length;
+      this.tablesFor(SimdArena.owning(x)).count(bits);
+    }
   }
 
   /**
-   * `pass0` over a chunk given as BF16 weights and the base, its deltas
-   * computed in the SIMD kernel instead of read from memory. False (nothing
-   * counted) where that does not apply: norms tracked, or no SIMD.
+   * `scan` over a chunk given as BF16 weights and the base, its deltas
+   * computed in the SIMD kernels instead of read from memory. False (nothing
+   * counted) where that does not apply: norms tracked, a low pass, or no SIMD.
    */
-  pass0Bf16(bf16Weights: Uint8Array, base: Float32Array, n: number): boolean {
+  scanBf16(bf16Weights: Uint8Array, base: Float32Array, n: number): boolean {
     const arena = SimdArena.owning(base);
-    if (this.track || !arena) return false;
-    const tables = this.tablesFor(arena);
-    if (this.count === 0 && this.windowed && n > 0) {
-      const head = Math.min(n, WINDOW_SAMPLE);
-      if (!this.placeWindow(tables, head, () => tables.countBf16(bf16Weights.subarray(0, 2 * head), base.subarray(0, head), head))) return false;
+    if (this.track || !arena || this.phase === "low") return false;
+    const key = this.probeKeyBf16(bf16Weights, base, n);
+    if (key !== null) {
+      const counts = simdRankProbeBf16(bf16Weights, base, n, key);
+      if (!counts) return false;
+      this.addProbe(counts, n);
+      return true;
     }
-    if (!tables.countBf16(bf16Weights, base, n)) return false;
-    this.count += n;
+    if (this.phase === "probe" || !this.tablesFor(arena).countBf16(bf16Weights, base, n)) return false;
+    this.seen += n;
     return true;
   }
 
   /**
-   * The start of the first chunk suggests the boundary's bin: `countHead`
-   * counts its high bits, which place the window; the counts are then
-   * cleared, and the whole chunk is counted again with the window open.
-   * False when `countHead` did not run.
+   * The key this pass probes, for a chunk given as BF16 weights and the base
+   * (taking the sample from them when they start the first pass); null when
+   * the pass is not a probe, or the sample could not be taken from them.
+   * The caller may then run the probe itself (several models at once) and
+   * hand the counts to `addProbe`.
    */
-  private placeWindow(tables: CountTables, headLength: number, countHead: () => boolean): boolean {
-    if (!countHead()) return false;
-    this.window = tables.window = { lo: this.guessWindow(tables, Math.floor((this.ranks[0]! * headLength) / this.total!)), bins: WINDOW_BINS };
-    tables.a.fill(0, 0, BINS);
-    tables.b.fill(0, 0, BINS);
-    return true;
+  probeKeyBf16(bf16Weights: Uint8Array, base: Float32Array, n: number): number | null {
+    const arena = SimdArena.owning(base);
+    if (this.track || !arena) return null;
+    if (this.startsSample(n)) {
+      const head = Math.min(n, SAMPLE);
+      const [w, b] = [bf16Weights.subarray(0, 2 * head), base.subarray(0, head)];
+      if (!this.sample(arena, head, (tables) => tables.countBf16(w, b, head), (key) => simdCountKeyBf16(w, b, head, key) ?? 0)) return null;
+    }
+    return this.probe ? this.probe.key : null;
+  }
+
+  /** A probe's counts over the next chunk, of n elements. */
+  addProbe(counts: RankProbe, n: number): void {
+    const probe = this.probe!;
+    probe.above += counts.above;
+    probe.atLeast += counts.atLeast;
+    this.chunkTies.push(counts.atLeast - counts.above);
+    this.seen += n;
+  }
+
+  /** When the boundary is the key a probe checked: how many elements each chunk (in scan order) has with that key. */
+  get boundaryTies(): readonly number[] | null {
+    return this.probeHit ? this.chunkTies : null;
+  }
+
+  /**
+   * The start of the first chunk, `countHead` counting its high bits into
+   * tables, suggests the boundary's bin. When the bin's lowest key, v = bin
+   * << 16 (`countKey(v)`: how many of the sample have it), alone holds the
+   * rank in the sample, with a margin of four standard deviations of a
+   * sampled quantile, the pass becomes a probe of v. Otherwise the window is
+   * placed around the bin. False when `countHead` did not run.
+   */
+  private sample(arena: SimdArena | null, headLength: number, countHead: (tables: CountTables) => boolean, countKey: (key: number) => number): boolean {
+    const tables = CountTables.in(arena, 0);
+    try {
+      if (!countHead(tables)) return false;
+      this.sampleTaken = true;
+      const q = this.ranks[0]! / this.total!;
+      const at = Math.floor(q * headLength);
+      const { bin, above, inBin } = tables.binAtRank(at);
+      this.guessedLo = Math.max(0, Math.min(0x8000 - WINDOW_BINS, bin - (WINDOW_BINS >> 1) + 1));
+      const key = (bin << 16) >>> 0;
+      // A sample that is the whole tensor is exact; else allow for a sampled quantile's spread.
+      const margin = headLength >= this.total! ? 0 : 4 * Math.sqrt(headLength * q * (1 - q)) + 1;
+      const lowest = above + inBin - countKey(key); // sample ranks of key v: [lowest, above + inBin)
+      if (lowest + margin <= at && at + margin < above + inBin) {
+        this.phase = "probe";
+        this.probe = { key, above: 0, atLeast: 0 };
+      } else this.window = { lo: this.guessedLo, bins: WINDOW_BINS };
+      return true;
+    } finally {
+      tables.release();
+    }
   }
 
   /** The tables counting beside `arena`'s data (those of another memory are drained first). */
   private tablesFor(arena: SimdArena | null): CountTables {
     if (this.tables && this.tables.arena !== arena) this.drainTables(); // the data moved: count beside it
     if (!this.tables) {
-      this.tables = CountTables.in(arena, this.windowed ? WINDOW_BINS : 0);
+      this.tables = CountTables.in(arena, this.window ? this.window.bins : 0);
       this.tables.window = this.window;
     }
     return this.tables;
-  }
-
-  /** The lowest bin of a window centred on the bin holding descending rank `rank` of the counts so far. */
-  private guessWindow(tables: CountTables, rank: number): number {
-    let cum = 0;
-    let bin = 0;
-    for (let b = BINS - 1; b >= 0; b--) {
-      cum += tables.a[b]! + tables.b[b]!;
-      if (cum > rank) {
-        bin = b;
-        break;
-      }
-    }
-    // Keys are at most 0x7fffffff: high bins stop at 0x7fff.
-    return Math.max(0, Math.min(0x8000 - WINDOW_BINS, bin - (WINDOW_BINS >> 1) + 1));
   }
 
   /** Adds the tables' counts to the totals and releases them. */
@@ -333,7 +439,7 @@ export class RankSelector {
     this.tables = null;
   }
 
-  /** The low-bit counts of high bin `bin` (inside the window) from the first pass. */
+  /** The low-bit counts of high bin `bin` (inside the window) from the high pass. */
   private windowCounts(bin: number): Uint32Array {
     const w = bin - this.window!.lo;
     const counts = this.windowSpill ? this.windowSpill.slice(w * BINS, (w + 1) * BINS) : new Uint32Array(BINS);
@@ -341,7 +447,7 @@ export class RankSelector {
     return counts;
   }
 
-  private pass0Tracked(x: Float32Array, bits: Uint32Array): void {
+  private scanTracked(x: Float32Array, bits: Uint32Array): void {
     const hist = this.hiHist;
     const habs = this.hiAbs!;
     const hsq = this.hiSq!;
@@ -354,10 +460,57 @@ export class RankSelector {
     }
   }
 
-  end0(): void {
+  private scanLow(x: Float32Array, bits: Uint32Array): void {
+    const single = this.lowBins.size === 1 ? [...this.lowBins.entries()][0]! : null;
+    if (single && !single[1].abs) {
+      // The usual case (one boundary, no norms): a tight loop without lookups.
+      const [hiBin, { hist }] = single;
+      countWindow(bits, { lo: hiBin, bins: 1, hist });
+      return;
+    }
+    for (let i = 0; i < bits.length; i++) {
+      const k = bits[i]! & ABS_MASK;
+      const hb = k >>> 16;
+      const low = single ? (single[0] === hb ? single[1] : undefined) : this.lowBins.get(hb);
+      if (!low) continue;
+      const lb = k & 0xffff;
+      low.hist[lb]++;
+      if (low.abs) {
+        const a = Math.abs(x[i]!);
+        low.abs[lb] += a;
+        low.sq![lb] += a * a;
+      }
+    }
+  }
+
+  endPass(): void {
+    const n = this.seen;
+    this.seen = 0;
+    this.passCount++;
+    for (const rank of this.ranks) if (!(rank >= 0 && rank < n)) throw new RangeError(`rank ${rank} outside [0, ${n})`);
+    if (this.phase === "probe") this.endProbe();
+    else if (this.phase === "high") this.endHigh();
+    else this.endLow();
+  }
+
+  /** The probed key is the boundary when the rank falls among its elements; else a high pass follows. */
+  private endProbe(): void {
+    const { key, above, atLeast } = this.probe!;
+    const rank = this.ranks[0]!;
+    this.probe = null;
+    if (above <= rank && rank < atLeast) {
+      this.results.set(rank, { key, greater: above, absAbove: 0, sqAbove: 0 });
+      this.probeHit = true;
+    } else {
+      this.chunkTies = [];
+      this.phase = "high";
+      this.window = { lo: this.guessedLo, bins: WINDOW_BINS };
+    }
+  }
+
+  private endHigh(): void {
     // High-bit counts are summed now; the window's stay in the tables until the boundaries are read.
     this.tables?.addHighTo(this.hiHist);
-    const n = this.count;
     if (this.track) {
       for (let b = 0; b < BINS; b++) {
         this.totalAbs += this.hiAbs![b]!;
@@ -366,7 +519,6 @@ export class RankSelector {
     }
     this.targets = [];
     for (const rank of this.ranks) {
-      if (!(rank >= 0 && rank < n)) throw new RangeError(`rank ${rank} outside [0, ${n})`);
       let cum = 0;
       let abs = 0;
       let sq = 0;
@@ -376,7 +528,7 @@ export class RankSelector {
           const target = { rank, hiBin: b, countAbove: cum, absAbove: abs, sqAbove: sq };
           const w = this.window;
           if (w && b >= w.lo && b < w.lo + w.bins) {
-            // The first pass already counted this bin's low bits.
+            // The high pass already counted this bin's low bits.
             this.resolve(target, { hist: this.windowCounts(b), abs: null, sq: null });
           } else {
             this.targets.push(target);
@@ -401,34 +553,10 @@ export class RankSelector {
     this.tables = null;
     this.window = null;
     this.windowSpill = null;
+    if (this.targets.length > 0) this.phase = "low";
   }
 
-  pass1(x: Float32Array): void {
-    if (this.lowBins.size === 0) return;
-    const bits = floatBits(x);
-    const single = this.lowBins.size === 1 ? [...this.lowBins.entries()][0]! : null;
-    if (single && !single[1].abs) {
-      // The usual case (one boundary, no norms): a tight loop without lookups.
-      const [hiBin, { hist }] = single;
-      countWindow(bits, { lo: hiBin, bins: 1, hist });
-      return;
-    }
-    for (let i = 0; i < bits.length; i++) {
-      const k = bits[i]! & ABS_MASK;
-      const hb = k >>> 16;
-      const low = single ? (single[0] === hb ? single[1] : undefined) : this.lowBins.get(hb);
-      if (!low) continue;
-      const lb = k & 0xffff;
-      low.hist[lb]++;
-      if (low.abs) {
-        const a = Math.abs(x[i]!);
-        low.abs[lb] += a;
-        low.sq![lb] += a * a;
-      }
-    }
-  }
-
-  end1(): void {
+  private endLow(): void {
     for (const t of this.targets) this.resolve(t, this.lowBins.get(t.hiBin)!);
     this.targets = [];
     this.lowBins.clear();
@@ -458,16 +586,32 @@ export class RankSelector {
     if (!r) throw new Error(`RankSelector: rank ${rank} was not selected`);
     return r;
   }
+
+  /** Runs every pass over a whole array (`chunks` of it, in order). */
+  selectIn(chunks: readonly Float32Array[]): this {
+    while (!this.done) {
+      for (const c of chunks) this.scan(c);
+      this.endPass();
+    }
+    return this;
+  }
+}
+
+/** A rank probe without SIMD: keys of `bits` above `key`, and at least `key`. */
+function rankProbeIn(bits: Uint32Array, key: number): RankProbe {
+  let above = 0;
+  let atLeast = 0;
+  for (let i = 0; i < bits.length; i++) {
+    const k = bits[i]! & ABS_MASK;
+    above += k > key ? 1 : 0;
+    atLeast += k >= key ? 1 : 0;
+  }
+  return { above, atLeast };
 }
 
 /** The magnitude key at descending rank `rank` of a whole array. */
 export function keyAtRank(x: Float32Array, rank: number): RankBoundary {
-  const s = new RankSelector([rank], false, x.length);
-  s.pass0(x);
-  s.end0();
-  s.pass1(x);
-  s.end1();
-  return s.boundary(rank);
+  return new RankSelector([rank], false, x.length).selectIn([x]).boundary(rank);
 }
 
 /** A magnitude-key floor for a chunk, or two: `before` for elements [0, at), `after` from `at` on. */
@@ -523,6 +667,11 @@ export class RankRangeFilter {
     }
     this.hiSeen += ties;
     return hiKey - 1;
+  }
+
+  /** The top filter's boundary key (-1: none). */
+  get key(): number {
+    return this.hiKey;
   }
 
   private restart(): void {
@@ -597,11 +746,7 @@ export function keepRankRange(x: Float32Array, lo: number, hi: number): Float32A
   const ranks: number[] = [];
   if (hi < n) ranks.push(hi - 1);
   if (lo > 0) ranks.push(lo - 1);
-  const sel = new RankSelector(ranks, false, n);
-  sel.pass0(x);
-  sel.end0();
-  sel.pass1(x);
-  sel.end1();
+  const sel = new RankSelector(ranks, false, n).selectIn([x]);
   const hb = hi < n ? sel.boundary(hi - 1) : null;
   const lb = lo > 0 ? sel.boundary(lo - 1) : null;
   new RankRangeFilter(

@@ -29,6 +29,7 @@
  * of whole rows of the last dimension (the method is `rowAligned`).
  */
 import { GraftError } from "../errors";
+import type { RankProbe } from "../simd/ops";
 import type { Prng } from "../types";
 import { Xoshiro128StarStar, seedWordsFrom } from "./prng";
 import { RESCALE_EPS, type RescaleMode } from "./rescale";
@@ -69,6 +70,15 @@ export interface ChunkSparsifier {
    * counted): call `scan` with the deltas instead.
    */
   scanWeights?(pass: number, offset: number, bf16Weights: Uint8Array, base: Float32Array, n: number): boolean;
+  /**
+   * When this pass over the chunk (n BF16 weights and the base) is a rank
+   * probe (RankSelector): the magnitude key to probe, for the caller to probe
+   * several models at once and hand the counts to `probed`; else null, and
+   * the chunk goes to `scanWeights` or `scan`.
+   */
+  probeKey?(pass: number, offset: number, bf16Weights: Uint8Array, base: Float32Array, n: number): number | null;
+  /** The counts of the probe of `probeKey` over the chunk at `offset` (n elements). */
+  probed?(offset: number, counts: RankProbe, n: number): void;
   endScan(pass: number): void;
   /** Writes the sparsified, rescaled chunk into `out` (same length). Offsets increase; 0 restarts. */
   apply(offset: number, delta: Float32Array, out: Float32Array): void;
@@ -162,11 +172,14 @@ class ScaleSparsifier implements ChunkSparsifier {
 
 /** Keep descending magnitude ranks [lo, hi) — TIES (lo = 0) and breadcrumbs. */
 class RankRangeSparsifier implements ChunkSparsifier {
-  /** High bits, then the low bits of the boundary's bin; one pass when the first already counted them. */
-  scanPasses = 2;
+  /** One pass, and another while the selector has boundaries to find (RankSelector: a probe, high bits, low bits). */
+  scanPasses = 1;
   private readonly selector: RankSelector;
   private filter: RankRangeFilter | null = null;
   private scale = 1;
+  private readonly offsets: number[] = [];
+  /** When a probe found the boundary key: how many elements of each chunk (by offset) have it, so the mix need not count them. */
+  private boundaryTies: Map<number, number> | null = null;
 
   constructor(
     private readonly n: number,
@@ -182,22 +195,41 @@ class RankRangeSparsifier implements ChunkSparsifier {
     this.selector = new RankSelector(ranks, rescale === "l1" || rescale === "l2", n);
   }
 
-  scan(pass: number, _offset: number, delta: Float32Array): void {
-    if (pass === 0) this.selector.pass0(delta);
-    else this.selector.pass1(delta);
+  scan(pass: number, offset: number, delta: Float32Array): void {
+    this.noteOffset(pass, offset);
+    this.selector.scan(delta);
   }
 
-  scanWeights(pass: number, _offset: number, bf16Weights: Uint8Array, base: Float32Array, n: number): boolean {
-    return pass === 0 && this.selector.pass0Bf16(bf16Weights, base, n);
+  scanWeights(pass: number, offset: number, bf16Weights: Uint8Array, base: Float32Array, n: number): boolean {
+    const taken = this.selector.scanBf16(bf16Weights, base, n);
+    if (taken) this.noteOffset(pass, offset);
+    return taken;
   }
 
-  endScan(pass: number): void {
+  probeKey(_pass: number, _offset: number, bf16Weights: Uint8Array, base: Float32Array, n: number): number | null {
+    return this.selector.probeKeyBf16(bf16Weights, base, n);
+  }
+
+  probed(offset: number, counts: RankProbe, n: number): void {
+    this.noteOffset(0, offset);
+    this.selector.addProbe(counts, n);
+  }
+
+  /** The first pass's chunk offsets, in order: where the probe's per-chunk counts belong. */
+  private noteOffset(pass: number, offset: number): void {
+    if (pass === 0) this.offsets.push(offset);
+  }
+
+  endScan(): void {
     const s = this.selector;
-    if (pass === 0) {
-      s.end0();
-      if (s.needsPass1) return;
-      this.scanPasses = 1;
-    } else s.end1();
+    s.endPass();
+    if (!s.done) {
+      this.scanPasses = s.passes + 1;
+      return;
+    }
+    this.scanPasses = s.passes;
+    const ties = s.boundaryTies;
+    if (ties) this.boundaryTies = new Map(this.offsets.map((offset, c) => [offset, ties[c]!]));
     const { n, lo, hi } = this;
     const hb = hi < n ? s.boundary(hi - 1) : null;
     const lb = lo > 0 ? s.boundary(lo - 1) : null;
@@ -233,7 +265,9 @@ class RankRangeSparsifier implements ChunkSparsifier {
 
   keyFloor(offset: number, countKey: (key: number) => number, nthKey?: (key: number, k: number) => number): KeyFloor | null {
     if (!this.filter) throw new Error("sparsifier: keyFloor before its scan passes");
-    return this.scale === 1 ? this.filter.keyFloor(offset, countKey, nthKey) : null;
+    if (this.scale !== 1) return null;
+    const ties = this.boundaryTies?.get(offset);
+    return this.filter.keyFloor(offset, ties === undefined ? countKey : (key) => (key === this.filter!.key ? ties : countKey(key)), nthKey);
   }
 }
 

@@ -29,6 +29,7 @@ export interface KernelExports {
   nth_key(src: number, n: number, key: number, k: number): number;
   nth_key_bf16(src: number, base: number, n: number, key: number, k: number): number;
   sum_u32(src: number, n: number): number;
+  rank_probe(src: number, n: number, key: number, acc: number): void;
   /** gta_mix for 1-4 models, unrolled (mix-unrolled.ts). */
   gta_mix_1: KernelExports["gta_mix"];
   gta_mix_2: KernelExports["gta_mix"];
@@ -39,6 +40,11 @@ export interface KernelExports {
   gta_mix_2_bf16: KernelExports["gta_mix"];
   gta_mix_3_bf16: KernelExports["gta_mix"];
   gta_mix_4_bf16: KernelExports["gta_mix"];
+  /** rank_probe_bf16 for 1-4 models at once (probe-unrolled.ts). */
+  rank_probe_1_bf16(ptrs: number, keys: number, base: number, from: number, n: number, acc: number): void;
+  rank_probe_2_bf16: KernelExports["rank_probe_1_bf16"];
+  rank_probe_3_bf16: KernelExports["rank_probe_1_bf16"];
+  rank_probe_4_bf16: KernelExports["rank_probe_1_bf16"];
   hist_high(bits: number, n: number, histA: number, histB: number, lo: number, bins: number): void;
   hist_high_bf16(src: number, base: number, n: number, histA: number, histB: number, lo: number, bins: number): void;
   hist_window(bits: number, n: number, lo: number, bins: number, hist: number, spare: number): void;
@@ -64,6 +70,11 @@ const KERNEL_NAMES: readonly KernelName[] = [
   "nth_key",
   "nth_key_bf16",
   "sum_u32",
+  "rank_probe",
+  "rank_probe_1_bf16",
+  "rank_probe_2_bf16",
+  "rank_probe_3_bf16",
+  "rank_probe_4_bf16",
   "hist_high",
   "hist_high_bf16",
   "hist_window",

@@ -11,7 +11,7 @@ import { compileMix } from "../methods/fused-mix";
 import { decodeMinusInto } from "../safetensors";
 import { SimdArena } from "./arena";
 import type { KernelHelper } from "./helper";
-import { setSimdKernels, simdHistHigh, simdKeepTop, simdMix, simdMixBf16 } from "./ops";
+import { setSimdKernels, simdHistHigh, simdKeepTop, simdMix, simdMixBf16, simdRankProbeBf16, simdRankProbesBf16 } from "./ops";
 
 const N = 300_007; // several pieces, and a tail that is no multiple of 8
 const helper = SimdArena.startHelper()!;
@@ -111,6 +111,23 @@ describe("kernel calls shared with a helper thread", () => {
     const split = count(shared);
     expect(split.reduce((x, y) => x + y, 0)).toBe(N);
     expect([...split]).toEqual([...count(alone)]);
+  });
+
+  it("rank probes count every element once, whichever thread counted it", () => {
+    const counts = [shared, alone].map((arena) => {
+      const base = floatsIn(arena, random(N, 20));
+      const raw = [21, 22, 23].map((seed) => {
+        const bytes = arena.bytes(2 * N)!;
+        bytes.set(new Uint8Array(random(N, seed).buffer, 0, 2 * N));
+        return bytes;
+      });
+      const keys = raw.map((w, i) => new Uint32Array(decodeMinusInto("BF16", w, base, new Float32Array(N)).buffer)[100 * i]! & 0x7fffffff);
+      return [simdRankProbesBf16(raw, base, N, keys), raw.map((w, i) => simdRankProbeBf16(w, base, N, keys[i]!))];
+    });
+    expect(counts[0]![0]).toEqual(counts[0]![1]);
+    expect(counts[0]).toEqual(counts[1]);
+    // Each key is some element's: at least one element has it.
+    for (const c of counts[0]![0]!) expect(c!.atLeast).toBeGreaterThan(c!.above);
   });
 
   it("the ordered top-k filter keeps the same boundary elements when they span pieces", () => {

@@ -3,7 +3,22 @@ import { compileMix } from "../methods/fused-mix";
 import { floatBits, keepRankRange } from "../methods/select";
 import { decodeMinusInto } from "../safetensors";
 import { SimdArena } from "./arena";
-import { setSimdKernels, simdCountKey, simdCountKeyBf16, simdHistHigh, simdHistHighBf16, simdHistWindow, simdKeepTop, simdMix, simdMixBf16, simdNthKey, simdNthKeyBf16 } from "./ops";
+import {
+  setSimdKernels,
+  simdCountKey,
+  simdCountKeyBf16,
+  simdHistHigh,
+  simdHistHighBf16,
+  simdHistWindow,
+  simdKeepTop,
+  simdMix,
+  simdMixBf16,
+  simdNthKey,
+  simdNthKeyBf16,
+  simdRankProbe,
+  simdRankProbeBf16,
+  simdRankProbesBf16,
+} from "./ops";
 
 /** Float32 values that exercise every branch: zeros of both signs, NaN, infinities, ties, denormals. */
 function awkward(n: number, seed: number): Float32Array {
@@ -121,6 +136,36 @@ describe("SIMD kernels match their JavaScript references bit for bit", () => {
       expect(simdNthKeyBf16(raw, base, n, key, k)).toBe(simdNthKey(floatBits(deltas), key, k));
     }
     expect(simdNthKey(floatBits(deltas), key, expected)).toBe(floatBits(deltas).findLastIndex((b) => (b & 0x7fffffff) === key));
+  });
+
+  it("rank probes count the keys above a key and at least it: floats, BF16 weights minus a base, and several models in one call", () => {
+    const n = 10_003;
+    const base = awkward(n, 8);
+    const raw = Array.from({ length: 4 }, (_, i) => new Uint8Array(Uint16Array.from(floatBits(awkward(n, 40 + i)), (b) => b >>> 16).buffer));
+    const deltas = raw.map((bytes) => decodeMinusInto("BF16", bytes, base, new Float32Array(n)));
+    const expected = (d: Float32Array, key: number) => {
+      const keys = Array.from(floatBits(d), (b) => b & 0x7fffffff);
+      return { above: keys.filter((k) => k > key).length, atLeast: keys.filter((k) => k >= key).length };
+    };
+    // A key that many deltas share, zero, infinity, and the largest NaN.
+    const keysOf = (d: Float32Array) => [floatBits(d)[777]! & 0x7fffffff, 0, 0x7f800000, 0x7fffffff];
+    deltas.forEach((d, i) => {
+      for (const key of keysOf(d)) {
+        expect(simdRankProbe(floatBits(d), key)).toEqual(expected(d, key));
+        expect(simdRankProbeBf16(raw[i]!, base, n, key)).toEqual(expected(d, key));
+      }
+    });
+    const middle = expected(deltas[0]!, keysOf(deltas[0]!)[0]!);
+    expect(middle.above).toBeGreaterThan(0);
+    expect(middle.atLeast).toBeLessThan(n);
+    for (const m of [1, 2, 3, 4]) {
+      for (let k = 0; k < 4; k++) {
+        const keys = deltas.slice(0, m).map((d, i) => keysOf(d)[(k + i) % 4]!);
+        expect(simdRankProbesBf16(raw.slice(0, m), base, n, keys)).toEqual(keys.map((key, i) => expected(deltas[i]!, key)));
+      }
+    }
+    // Five models have no fused kernel: not run, each is probed alone.
+    expect(simdRankProbesBf16(Array.from({ length: 5 }, () => raw[0]!), base, n, [0, 0, 0, 0, 0])).toBeNull();
   });
 
   it("mix writes nothing past n, in place in an arena and through staging", () => {

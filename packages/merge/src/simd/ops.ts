@@ -12,6 +12,7 @@ import type { ConsensusMethod } from "../methods/consensus";
 import type { MixFn } from "../methods/fused-mix";
 import { SimdArena, type KernelName } from "./arena";
 import { unrolledMixName } from "./mix-unrolled";
+import { unrolledProbeName } from "./probe-unrolled";
 
 let enabled = true;
 
@@ -115,6 +116,54 @@ export function simdNthKeyBf16(bf16Weights: Uint8Array, base: Float32Array, n: n
   if (!enabled) return null;
   return SimdArena.call([{ view: bf16Weights.subarray(0, 2 * n) }, { view: base.subarray(0, n) }], (kernels, [w, b]) => kernels.nth_key_bf16(w!, b!, n, key, k));
 }
+
+/** A rank probe's counts: how many magnitude keys are above the probed key, and how many are at least it. */
+export interface RankProbe {
+  above: number;
+  atLeast: number;
+}
+
+/** The rank probe of `bits` (float32 bit patterns) at magnitude key `key`; null when not run. */
+export function simdRankProbe(bits: Uint32Array, key: number): RankProbe | null {
+  if (!enabled) return null;
+  // Counts for this thread at [0, 1], for the helper at [2, 3].
+  const acc = new Uint32Array(4);
+  const ran = SimdArena.call([{ view: bits }, { view: acc, output: true }], (_k, [b, at], _heap, arena) => {
+    arena.split("rank_probe", bits.length, [{ ptr: b!, stride: 4 }, "count", { value: key }, { perThread: [at!, at! + 8] }]);
+    return true;
+  });
+  return ran ? { above: acc[0]! + acc[2]!, atLeast: acc[1]! + acc[3]! } : null;
+}
+
+/** `simdRankProbe` over the deltas of `bf16Weights` (n BF16 values) minus `base`. */
+export function simdRankProbeBf16(bf16Weights: Uint8Array, base: Float32Array, n: number, key: number): RankProbe | null {
+  return simdRankProbesBf16([bf16Weights], base, n, [key])?.[0] ?? null;
+}
+
+/**
+ * `simdRankProbeBf16` for several models over the same chunk, each with its
+ * own key, in one call that reads the base once. Null when not run (no SIMD,
+ * or no such kernel for this model count).
+ */
+export function simdRankProbesBf16(bf16Weights: readonly Uint8Array[], base: Float32Array, n: number, keys: readonly number[]): RankProbe[] | null {
+  const m = bf16Weights.length;
+  const kernel = unrolledProbeName(m) as KernelName | null;
+  if (!enabled || !kernel || n === 0) return null;
+  const ptrs = new Int32Array(m);
+  // Counts for this thread at [0, 2m), for the helper at [2m, 4m).
+  const acc = new Uint32Array(4 * m);
+  const ran = SimdArena.call(
+    [{ view: base.subarray(0, n) }, { view: ptrs }, { view: Int32Array.from(keys) }, { view: acc, output: true }, ...bf16Weights.map((w) => ({ view: w.subarray(0, 2 * n) }))],
+    (_k, p, heap, arena) => {
+      new Int32Array(heap, p[1]!, m).set(p.slice(4));
+      arena.split(kernel, n, [{ value: p[1]! }, { value: p[2]! }, { value: p[0]! }, "start", "end", { perThread: [p[3]!, p[3]! + 8 * m] }]);
+      return true;
+    },
+  );
+  if (!ran) return null;
+  return Array.from({ length: m }, (_, i) => ({ above: acc[2 * i]! + acc[2 * m + 2 * i]!, atLeast: acc[2 * i + 1]! + acc[2 * m + 2 * i + 1]! }));
+}
+
 
 /** A run of high bins [lo, lo + bins) whose keys are counted at full resolution. */
 export interface WindowBins {
