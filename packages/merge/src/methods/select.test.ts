@@ -159,6 +159,24 @@ describe("RankSelector finds a single boundary in one pass when the first chunk 
     expect(s.boundaryTies).toBeNull();
   });
 
+  it("is exact whichever pass finds the boundary: random quantisations, ranks and chunkings", () => {
+    let seed = 100;
+    for (const levels of [4, 16, 256, 0]) {
+      for (const q of [0, 0.01, 0.2, 0.7, 0.999]) {
+        // `levels` 0: full mantissas (no probe); else multiples of 1/levels, the first chunk sometimes scaled (a misleading sample).
+        const raw = lcgData(150_000, seed++);
+        const data = levels ? raw.map((v, i) => (Math.round(v * levels) / levels) * (seed % 3 === 0 && i < 40_000 ? 4 : 1)) : raw;
+        const len = [40_000, 65_536, 150_000][seed % 3]!;
+        const chunks = chunked(data, len);
+        const r = Math.min(data.length - 1, Math.floor(data.length * q));
+        const s = new RankSelector([r], false, data.length).selectIn(chunks);
+        const expected = expectedBoundary(data, r);
+        expect({ key: s.boundary(r).key, greater: s.boundary(r).greater }, `levels ${levels}, q ${q}, chunks of ${len}`).toEqual(expected);
+        if (s.boundaryTies) expect(s.boundaryTies).toEqual(chunks.map((c) => countKeyIn(c, expected.key)));
+      }
+    }
+  });
+
   it("counts beside the data in WebAssembly memory, and stays exact when chunks come from different memories", () => {
     const arena = SimdArena.create(8 << 20)!;
     const chunks = chunked(x, 10_000).map((c, i) => {
