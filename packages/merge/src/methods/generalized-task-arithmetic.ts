@@ -165,7 +165,7 @@ export function createGtaKernel(ctx: KernelContext, rng: Prng, config: GtaConfig
       const raw = chunk.models.map((model, i) => (base && scanning[i] ? (model.bf16Weights?.() ?? null) : null));
       // Models whose pass is a rank probe are probed together: one call, the base read once.
       const probing = scanning.flatMap((sp, i) => {
-        const key = raw[i] ? (sp?.probeKey?.(pass, offset, raw[i]!, base!, n) ?? null) : null;
+        const key = raw[i] ? (sp?.probeKey?.(raw[i]!, base!, n) ?? null) : null;
         return key === null ? [] : [{ i, key }];
       });
       const counts = probing.length > 0 ? simdRankProbesBf16(probing.map(({ i }) => raw[i]!), base!, n, probing.map(({ key }) => key)) : null;

@@ -265,8 +265,6 @@ export class RankSelector {
   private probe: { key: number; above: number; atLeast: number } | null = null;
   /** Elements with the probed key, chunk by chunk. */
   private chunkTies: number[] = [];
-  /** Whether the boundary is the probed key (then `chunkTies` counts the boundary key per chunk). */
-  private probeHit = false;
   /** Where the sample put the window, for a high pass after a probe that missed. */
   private guessedLo = 0;
   private sampleTaken = false;
@@ -348,7 +346,7 @@ export class RankSelector {
       this.addProbe(counts, n);
       return true;
     }
-    if (this.phase === "probe" || !this.tablesFor(arena).countBf16(bf16Weights, base, n)) return false;
+    if (!this.tablesFor(arena).countBf16(bf16Weights, base, n)) return false;
     this.seen += n;
     return true;
   }
@@ -382,7 +380,8 @@ export class RankSelector {
 
   /** When the boundary is the key a probe checked: how many elements each chunk (in scan order) has with that key. */
   get boundaryTies(): readonly number[] | null {
-    return this.probeHit ? this.chunkTies : null;
+    // A probe that found the boundary is the selector's last pass.
+    return this.phase === "probe" && this.done ? this.chunkTies : null;
   }
 
   /**
@@ -500,7 +499,6 @@ export class RankSelector {
     this.probe = null;
     if (above <= rank && rank < atLeast) {
       this.results.set(rank, { key, greater: above, absAbove: 0, sqAbove: 0 });
-      this.probeHit = true;
     } else {
       this.chunkTies = [];
       this.phase = "high";

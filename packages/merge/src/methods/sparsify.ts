@@ -76,7 +76,7 @@ export interface ChunkSparsifier {
    * several models at once and hand the counts to `probed`; else null, and
    * the chunk goes to `scanWeights` or `scan`.
    */
-  probeKey?(pass: number, offset: number, bf16Weights: Uint8Array, base: Float32Array, n: number): number | null;
+  probeKey?(bf16Weights: Uint8Array, base: Float32Array, n: number): number | null;
   /** The counts of the probe of `probeKey` over the chunk at `offset` (n elements). */
   probed?(offset: number, counts: RankProbe, n: number): void;
   endScan(pass: number): void;
@@ -206,7 +206,7 @@ class RankRangeSparsifier implements ChunkSparsifier {
     return taken;
   }
 
-  probeKey(_pass: number, _offset: number, bf16Weights: Uint8Array, base: Float32Array, n: number): number | null {
+  probeKey(bf16Weights: Uint8Array, base: Float32Array, n: number): number | null {
     return this.selector.probeKeyBf16(bf16Weights, base, n);
   }
 

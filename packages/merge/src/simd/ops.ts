@@ -164,7 +164,6 @@ export function simdRankProbesBf16(bf16Weights: readonly Uint8Array[], base: Flo
   return Array.from({ length: m }, (_, i) => ({ above: acc[2 * i]! + acc[2 * m + 2 * i]!, atLeast: acc[2 * i + 1]! + acc[2 * m + 2 * i + 1]! }));
 }
 
-
 /** A run of high bins [lo, lo + bins) whose keys are counted at full resolution. */
 export interface WindowBins {
   lo: number;

@@ -1,6 +1,6 @@
 /**
- * WebAssembly text of `rank_probe_<m>_bf16`: kernels.wat's `rank_probe_bf16`
- * for m models at once, unrolled so that each group of four elements loads
+ * WebAssembly text of `rank_probe_<m>_bf16`: kernels.wat's `rank_probe` over
+ * BF16 weights minus a base, for m models at once, unrolled so that each group of four elements loads
  * the base once for every model and keeps all 2m counts in registers. A TIES
  * merge probes every model's boundary key in the same pass over the same
  * chunk; one call instead of m reads the base once instead of m times, and is
